@@ -1,0 +1,3 @@
+from moosegen.cli import main
+
+main()

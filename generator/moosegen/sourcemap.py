@@ -1,0 +1,208 @@
+"""Load YAML and JSON documents together with the position of every key and value.
+
+Positions are 1-based (line, column), as editors and `file:line:col` show them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from moosegen.diagnostics import Diagnostic
+
+JsonPath = tuple[str | int, ...]
+Pos = tuple[int, int]
+
+
+@dataclass
+class SourceMap:
+    path: str
+    keys: dict[JsonPath, Pos] = field(default_factory=dict)
+    values: dict[JsonPath, Pos] = field(default_factory=dict)
+
+    def pos(self, where: JsonPath, *, key: bool = False) -> Pos:
+        """Position of the value (or key) at `where`, else of its nearest located parent."""
+        table = self.keys if key else self.values
+        probe = tuple(where)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), (1, 1))
+
+    def diag(
+        self, where: JsonPath, code: str, message: str, *, key: bool = False,
+        severity: str = "error", category: str = "SPEC",
+    ) -> Diagnostic:
+        line, col = self.pos(where, key=key)
+        return Diagnostic(self.path, line, col, severity, code, message, category)  # type: ignore[arg-type]
+
+
+class LoadError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.text())
+
+
+# ---------------------------------------------------------------- YAML
+
+def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
+    """Safe-load one YAML document; only the standard YAML tags are accepted."""
+    smap = SourceMap(path)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, smap
+        return _yaml_value(loader, node, (), smap), smap
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or str(exc)
+        code = (
+            "YAML_TAG" if "tag" in problem
+            else "YAML_DUPLICATE_KEY" if "duplicate key" in problem
+            else "YAML_SYNTAX"
+        )
+        raise LoadError(Diagnostic(path, line, col, "error", code, f"invalid YAML: {problem}")) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(Diagnostic(path, 1, 1, "error", "YAML_SYNTAX", f"invalid YAML: {exc}")) from None
+    finally:
+        loader.dispose()
+
+
+def _mark(node: yaml.Node) -> Pos:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap: SourceMap) -> Any:
+    smap.values[where] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | bool | float) or key is None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "mapping keys must be plain scalars", key_node.start_mark
+                )
+            key = str(key) if not isinstance(key, str) else key
+            if key in out:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            smap.keys[(*where, key)] = _mark(key_node)
+            out[key] = _yaml_value(loader, value_node, (*where, key), smap)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_yaml_value(loader, item, (*where, i), smap) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+# ---------------------------------------------------------------- JSON
+
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_LITERALS = {"true": True, "false": False, "null": None}
+
+
+def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
+    """Parse strict JSON, recording positions; duplicate keys are an error."""
+    smap = SourceMap(path)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def pos(offset: int) -> Pos:
+        lo, hi = 0, len(line_starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if line_starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1, offset - line_starts[lo] + 1
+
+    def fail(offset: int, message: str) -> LoadError:
+        line, col = pos(offset)
+        return LoadError(Diagnostic(path, line, col, "error", "JSON_SYNTAX", f"invalid JSON: {message}"))
+
+    decoder = json.JSONDecoder()
+
+    def skip(i: int) -> int:
+        return _WS.match(text, i).end()  # type: ignore[union-attr]
+
+    def value(i: int, where: JsonPath) -> tuple[Any, int]:
+        i = skip(i)
+        smap.values[where] = pos(i)
+        if i >= len(text):
+            raise fail(i, "unexpected end of input")
+        ch = text[i]
+        if ch == "{":
+            out: dict[str, Any] = {}
+            i = skip(i + 1)
+            if text.startswith("}", i):
+                return out, i + 1
+            while True:
+                i = skip(i)
+                if not text.startswith('"', i):
+                    raise fail(i, "expected a string key")
+                key_pos = pos(i)
+                key, i = _string(i)
+                if key in out:
+                    raise LoadError(Diagnostic(path, *key_pos, "error", "JSON_DUPLICATE_KEY",
+                                               f"duplicate key {key!r}"))
+                smap.keys[(*where, key)] = key_pos
+                i = skip(i)
+                if not text.startswith(":", i):
+                    raise fail(i, "expected ':'")
+                out[key], i = value(i + 1, (*where, key))
+                i = skip(i)
+                if text.startswith(",", i):
+                    i += 1
+                    continue
+                if text.startswith("}", i):
+                    return out, i + 1
+                raise fail(i, "expected ',' or '}'")
+        if ch == "[":
+            items: list[Any] = []
+            i = skip(i + 1)
+            if text.startswith("]", i):
+                return items, i + 1
+            while True:
+                item, i = value(i, (*where, len(items)))
+                items.append(item)
+                i = skip(i)
+                if text.startswith(",", i):
+                    i += 1
+                    continue
+                if text.startswith("]", i):
+                    return items, i + 1
+                raise fail(i, "expected ',' or ']'")
+        if ch == '"':
+            return _string(i)
+        for word, literal in _LITERALS.items():
+            if text.startswith(word, i):
+                return literal, i + len(word)
+        m = _NUMBER.match(text, i)
+        if m and m.end() > i:
+            number = m.group(0)
+            return (float(number) if m.group(1) or m.group(2) else int(number)), m.end()
+        raise fail(i, f"unexpected character {ch!r}")
+
+    def _string(i: int) -> tuple[str, int]:
+        try:
+            s, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError as exc:
+            raise fail(exc.pos, exc.msg) from None
+        return s, end
+
+    result, end = value(0, ())
+    end = skip(end)
+    if end != len(text):
+        raise fail(end, "extra data after the document")
+    return result, smap
