@@ -63,7 +63,7 @@ def is_valid_name(name: object) -> bool:
 
 
 def is_valid_namespace(ns: object) -> bool:
-    return ns == "" or (isinstance(ns, str) and all(NAME_RE.match(p) for p in ns.split(".")))
+    return ns is None or ns == "" or (isinstance(ns, str) and all(NAME_RE.match(p) for p in ns.split(".")))
 
 
 def split_fullname(name: str, namespace: str | None) -> tuple[str, str | None]:

@@ -1,0 +1,115 @@
+"""The `moosegen` command line. Heavy clients (Kafka, ClickHouse) are imported lazily."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from moosegen.diagnostics import Diagnostic, ErrorFormat, format_diagnostics, has_errors
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+SPEC_CATEGORIES = {"SPEC", "SCHEMA"}
+
+specs_argument = click.argument(
+    "specs_dir", default="specs", type=click.Path(file_okay=False, path_type=Path))
+output_option = click.option(
+    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Output folder (default: `output` of moosegen.yaml, else generated/).")
+templates_option = click.option(
+    "--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    help="A folder of templates that take precedence over the built-in ones.")
+format_option = click.option(
+    "--error-format", type=click.Choice(["text", "json", "github"]), default="text",
+    show_default=True, help="How diagnostics are printed.")
+
+
+def report(diagnostics: list[Diagnostic], fmt: ErrorFormat) -> None:
+    if diagnostics or fmt == "json":
+        text = format_diagnostics(diagnostics, fmt)
+        if text:
+            click.echo(text, err=fmt != "json")
+
+
+def exit_for(diagnostics: list[Diagnostic]) -> int:
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if not errors:
+        return EXIT_OK
+    return EXIT_USAGE if any(d.category in SPEC_CATEGORIES for d in errors) else EXIT_FINDINGS
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"moosegen: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="moosegen")
+def main() -> None:
+    """Generate typed streaming pipelines from stream specs, and keep them honest in CI.
+
+    Exit codes: 0 ok, 1 findings (breaking schema change, stale output),
+    2 usage or spec error.
+    """
+
+
+def _output_dir(specs_dir: Path, output: Path | None, configured: str) -> Path:
+    # The configured folder is relative to the project root: the specs folder's parent.
+    return output if output is not None else specs_dir.parent / configured
+
+
+@main.command()
+@specs_argument
+@output_option
+@templates_option
+@format_option
+def build(specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat) -> None:
+    """Check schema changes, then render every stream of SPECS_DIR into the output folder."""
+    from moosegen.build import generate
+    from moosegen.output import OutputError, write_tree
+
+    if not specs_dir.is_dir():
+        fail(f"specs folder {specs_dir} does not exist")
+    result = generate(specs_dir, templates)
+    report(result.diagnostics, error_format)
+    if has_errors(result.diagnostics):
+        sys.exit(exit_for(result.diagnostics))
+    assert result.project is not None
+    out = _output_dir(specs_dir, output, result.project.config.output)
+    try:
+        written, removed = write_tree(out, result.files)
+    except OutputError as exc:
+        fail(str(exc))
+    if error_format == "text":
+        click.echo(f"moosegen: {len(result.files)} files in {out} "
+                   f"({len(written)} written, {len(removed)} removed)", err=True)
+
+
+@main.command()
+@specs_argument
+@output_option
+@templates_option
+@format_option
+def check(specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat) -> None:
+    """Fail (exit 1) on a breaking schema change or a stale output folder. Never writes."""
+    from moosegen.build import generate
+    from moosegen.output import check_tree, drift_diagnostics
+
+    if not specs_dir.is_dir():
+        fail(f"specs folder {specs_dir} does not exist")
+    result = generate(specs_dir, templates)
+    diagnostics = list(result.diagnostics)
+    if not has_errors(diagnostics):
+        assert result.project is not None
+        out = _output_dir(specs_dir, output, result.project.config.output)
+        drift = check_tree(out, result.files)
+        diagnostics += drift_diagnostics(str(out), drift)
+        if error_format == "text":
+            for d in drift:
+                click.echo(f"{d.kind:8} {out}/{d.path}", err=True)
+                if d.diff:
+                    click.echo(d.diff, err=True, nl=False)
+    report(diagnostics, error_format)
+    sys.exit(exit_for(diagnostics))

@@ -1,0 +1,144 @@
+"""The output tree: deterministic writes, a manifest of hashes, stale-file removal
+confined to the output folder, and the drift report of `moosegen check`."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from moosegen.diagnostics import Diagnostic
+
+MANIFEST = ".moosegen/manifest.json"
+IGNORED_DIRS = {"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+
+
+class OutputError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Drift:
+    kind: str  # CHANGED | MISSING | EXTRA
+    path: str
+    diff: str = ""
+
+
+def safe_relpath(rel: str) -> PurePosixPath:
+    """A generated path must be relative, normalized and free of `..`."""
+    p = PurePosixPath(rel)
+    if p.is_absolute() or not p.parts or any(part in ("..", ".", "") for part in p.parts) or "\\" in rel:
+        raise OutputError(f"refusing to write outside the output folder: {rel!r}")
+    return p
+
+
+def _target(root: Path, rel: str) -> Path:
+    path = root.joinpath(*safe_relpath(rel).parts)
+    real_root = root.resolve()
+    # Every existing component must stay inside the root once symlinks are followed.
+    probe = path
+    while probe != root:
+        if probe.is_symlink() or probe.exists():
+            if not probe.resolve().is_relative_to(real_root):
+                raise OutputError(f"refusing to write through a symlink that leaves the output folder: {rel}")
+        probe = probe.parent
+    return path
+
+
+def manifest(files: dict[str, bytes], streams: dict[str, dict[str, str]]) -> bytes:
+    body = {
+        "generator": "moosegen",
+        "streams": {k: streams[k] for k in sorted(streams)},
+        "files": {k: hashlib.sha256(files[k]).hexdigest() for k in sorted(files)},
+    }
+    return (json.dumps(body, indent=2, sort_keys=False) + "\n").encode()
+
+
+def existing_files(root: Path) -> set[str]:
+    found: set[str] = set()
+    if not root.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS)
+        for name in filenames:
+            rel = Path(dirpath, name).relative_to(root).as_posix()
+            found.add(rel)
+    return found
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> tuple[list[str], list[str]]:
+    """Make `root` hold exactly `files`; returns (written, removed) relative paths."""
+    if root.is_symlink():
+        raise OutputError(f"output folder {root} is a symlink")
+    present = existing_files(root)
+    if present and MANIFEST not in present:
+        raise OutputError(f"{root} is not empty and has no {MANIFEST}: not a moosegen output folder")
+    targets = {rel: _target(root, rel) for rel in files}
+    written: list[str] = []
+    for rel in sorted(files):
+        path = targets[rel]
+        if path.is_file() and not path.is_symlink() and path.read_bytes() == files[rel]:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            path.unlink()
+        tmp = path.with_name(path.name + ".moosegen-tmp")
+        tmp.write_bytes(files[rel])
+        os.replace(tmp, path)
+        written.append(rel)
+    removed = sorted(present - set(files))
+    for rel in removed:
+        path = _target(root, rel)
+        path.unlink()
+        _prune_empty_dirs(root, path.parent)
+    return written, removed
+
+
+def _prune_empty_dirs(root: Path, folder: Path) -> None:
+    while folder != root and folder.is_dir() and not any(
+            p for p in folder.iterdir() if p.name not in IGNORED_DIRS):
+        for cache in folder.iterdir():
+            _remove_tree(cache)
+        folder.rmdir()
+        folder = folder.parent
+
+
+def _remove_tree(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        for child in path.iterdir():
+            _remove_tree(child)
+        path.rmdir()
+    else:
+        path.unlink()
+
+
+def check_tree(root: Path, files: dict[str, bytes]) -> list[Drift]:
+    present = existing_files(root)
+    drift: list[Drift] = []
+    for rel in sorted(files):
+        path = root / rel
+        if rel not in present:
+            drift.append(Drift("MISSING", rel))
+            continue
+        old = path.read_bytes()
+        if old != files[rel]:
+            diff = "".join(difflib.unified_diff(
+                old.decode("utf-8", "replace").splitlines(keepends=True),
+                files[rel].decode("utf-8", "replace").splitlines(keepends=True),
+                fromfile=f"a/{rel}", tofile=f"b/{rel}"))
+            drift.append(Drift("CHANGED", rel, diff))
+    drift.extend(Drift("EXTRA", rel) for rel in sorted(present - set(files)))
+    return drift
+
+
+def drift_diagnostics(root_display: str, drift: list[Drift]) -> list[Diagnostic]:
+    messages = {
+        "CHANGED": "generated file is stale or was edited; run `moosegen build`",
+        "MISSING": "generated file is missing; run `moosegen build`",
+        "EXTRA": "file is not generated by the current specs; run `moosegen build` to remove it",
+    }
+    return [Diagnostic(f"{root_display}/{d.path}", 1, 1, "error", f"OUTPUT_{d.kind}",
+                       messages[d.kind], "OUTPUT") for d in drift]

@@ -1,0 +1,193 @@
+"""The stream spec language as pydantic models (one stream per YAML file).
+
+Durations are stored as milliseconds; hooks as validated `module:function`
+strings. Cross-field checks that need the schema live in `spec.load`.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
+from pydantic_core import PydanticCustomError
+
+from moosegen.spec.units import parse_duration_ms
+
+NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
+TOPIC_RE = re.compile(r"[a-zA-Z0-9._-]{1,249}\Z")
+HOOK_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*\Z")
+
+Mode = Literal["NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+               "FULL", "FULL_TRANSITIVE"]
+METRICS = ("throughput", "latency", "error-rate", "lag", "dead-letter", "batch-size")
+ENGINES = ("MergeTree", "ReplacingMergeTree", "SummingMergeTree", "AggregatingMergeTree",
+           "CollapsingMergeTree", "VersionedCollapsingMergeTree")
+
+
+def _fail(code: str, message: str) -> PydanticCustomError:
+    # The message goes through a placeholder so braces in user values stay literal.
+    return PydanticCustomError(code, "{message}", {"message": message})
+
+
+def _name(value: str) -> str:
+    if not NAME_RE.match(value) or len(value) > 100:
+        raise _fail("BAD_NAME", f"invalid name {value!r}: use lower case letters, digits "
+                    "and _, starting with a letter")
+    if keyword.iskeyword(value):
+        raise _fail("BAD_NAME", f"{value!r} is a Python keyword")
+    return value
+
+
+def _topic(value: str) -> str:
+    if not TOPIC_RE.match(value) or value in (".", ".."):
+        raise _fail("BAD_NAME", f"invalid topic name {value!r}: up to 249 of a-z A-Z 0-9 . _ -")
+    return value
+
+
+def _hook(value: str) -> str:
+    if not HOOK_RE.match(value):
+        raise _fail("BAD_HOOK", f"invalid hook {value!r}: expected 'package.module:function'")
+    return value
+
+
+def _duration(allow_forever: bool) -> Any:
+    def parse(value: Any) -> int:
+        try:
+            return parse_duration_ms(value, allow_forever=allow_forever)
+        except ValueError as exc:
+            raise _fail("BAD_DURATION", str(exc)) from None
+    return BeforeValidator(parse)
+
+
+Name = Annotated[str, AfterValidator(_name)]
+TopicName = Annotated[str, AfterValidator(_topic)]
+Hook = Annotated[str, AfterValidator(_hook)]
+DurationMs = Annotated[int, _duration(False)]
+RetentionMs = Annotated[int, _duration(True)]
+Columns = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TopicSpec(Spec):
+    name: TopicName | None = None
+    partitions: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1
+    replication_factor: Annotated[StrictInt, Field(ge=1, le=32)] = 1
+    retention: RetentionMs | None = None
+    compression: Literal["none", "gzip", "snappy", "lz4", "zstd", "producer"] | None = None
+    cleanup_policy: Literal["delete", "compact", "compact,delete", "delete,compact"] | None = None
+    partition_key: Columns = []
+    config: dict[str, str | int | float | bool] = {}  # keys and values checked in spec.load
+
+
+class ColumnSpec(Spec):
+    type: str | None = None
+    codec: str | None = None
+    default: str | None = None
+    materialized: str | None = None
+    comment: str | None = None
+    low_cardinality: StrictBool = False
+
+
+class TableOptions(Spec):
+    engine: Literal[ENGINES] = "MergeTree"  # type: ignore[valid-type]
+    version_column: str | None = None
+    sign_column: str | None = None
+    sum_columns: list[str] = []
+    order_by: Columns | None = None
+    primary_key: Columns | None = None
+    partition_by: str | None = None
+    ttl: str | None = None
+    settings: dict[str, str | int | float | bool] = {}
+    columns: dict[str, ColumnSpec] = {}
+    lineage: StrictBool = False
+    allow_destructive: StrictBool = False
+
+
+class TableSpec(TableOptions):
+    name: Name | None = None
+
+
+class DestinationSpec(TableOptions):
+    table: Name
+    schema_: str | None = Field(default=None, alias="schema")
+    fields: dict[str, Any] | None = None
+    transform: Hook | None = None
+
+
+class DeadLetterSpec(Spec):
+    topic: TopicName | None = None
+    max_retries: Annotated[StrictInt, Field(ge=0, le=100)] = 3
+    retry_delay: DurationMs = 1000
+    partitions: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+
+
+class BatchSpec(Spec):
+    size: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 10_000
+    timeout: DurationMs = 5000
+
+
+class MonitoringSpec(Spec):
+    enabled: StrictBool = True
+    metrics: list[Literal[METRICS]] = list(METRICS)  # type: ignore[valid-type]
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] = 9464
+
+
+class HealthCheckSpec(Spec):
+    enabled: StrictBool = True
+    interval: DurationMs = 30_000
+    timeout: DurationMs = 10_000
+
+
+class StreamSpec(Spec):
+    stream: Name
+    description: str | None = None
+    version: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
+    schema_: str | None = Field(default=None, alias="schema")
+    fields: dict[str, Any] | None = None
+    format: Literal["json", "avro"] = "json"
+    compatibility: Mode | None = None
+    key: Columns = []
+    topic: TopicSpec = TopicSpec()
+    table: TableSpec | Literal[False] = TableSpec()
+    destinations: list[DestinationSpec] = []
+    transform: Hook | None = None
+    route: Hook | None = None
+    consumers: list[Hook] = []
+    sync: Hook | None = None
+    error_handler: Hook | None = None
+    dead_letter: DeadLetterSpec = DeadLetterSpec()
+    batch: BatchSpec = BatchSpec()
+    monitoring: MonitoringSpec = MonitoringSpec()
+    health_check: HealthCheckSpec = HealthCheckSpec()
+
+
+class ClusterSpec(Spec):
+    name: str
+    distributed: StrictBool = True
+    sharding_key: str = "rand()"
+
+
+class RegistrySpec(Spec):
+    url: str | None = None
+
+
+class ProjectConfig(Spec):
+    namespace: Name | None = None
+    compatibility: Mode = "BACKWARD"
+    output: str = "generated"
+    database: Name = "default"
+    cluster: ClusterSpec | None = None
+    registry: RegistrySpec = RegistrySpec()
