@@ -77,12 +77,18 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         loader.dispose()
 
 
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _mark(node: yaml.Node) -> Pos:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap: SourceMap) -> Any:
     smap.values[where] = _mark(node)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}

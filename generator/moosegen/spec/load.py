@@ -353,4 +353,5 @@ def _project_checks(streams: list[LoadedStream], diags: list[Diagnostic]) -> Non
             if other is not None:
                 diags.append(stream.smap.diag(("stream",), "DUPLICATE_STREAM",
                                               f"{label} {value!r} is already defined by {other.display_path}"))
+                break
             owners[f"{label}:{value}"] = stream

@@ -1,0 +1,19 @@
+# The README's two set-up commands are `make example` and `make test`.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+export PIP_ROOT_USER_ACTION := ignore
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install example test-deps test lint
+
+install:
+	$(PIP) install -q -e .
+
+example: install
+	moosegen build specs/
+
+test-deps:
+	$(PIP) install -q -e '.[test]'
+
+test: test-deps
+	$(PYTHON) -m pytest

@@ -1,0 +1,14 @@
+"""Shared test set-up: the source tree's `generator/` comes first on every path."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+GENERATOR = REPO / "generator"
+
+sys.path.insert(0, str(GENERATOR))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(GENERATOR), *filter(None, [os.environ.get("PYTHONPATH")])])
