@@ -257,13 +257,15 @@ def plan(admin: AdminClient, topics: Iterable[TopicSpec | Mapping[str, Any]]) ->
 
 
 def _result(future: Any, what: str) -> Any:
+    from concurrent.futures import TimeoutError as FutureTimeout  # not builtin on 3.10
+
     from confluent_kafka import KafkaException
 
     try:
         return future.result(timeout=TIMEOUT_S)
     except KafkaException as exc:
         raise TopicsApplyError(f"{what} failed: {exc.args[0] if exc.args else exc}") from None
-    except TimeoutError:
+    except FutureTimeout:
         raise TopicsApplyError(f"{what} timed out after {TIMEOUT_S:.0f}s") from None
 
 
