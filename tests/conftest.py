@@ -1,4 +1,5 @@
-"""Shared test set-up: the source tree's `generator/` comes first on every path."""
+"""Shared test set-up: the source tree's `generator/` comes first on every path,
+and the Kafka fixtures are available to every test."""
 
 from __future__ import annotations
 
@@ -12,3 +13,5 @@ GENERATOR = REPO / "generator"
 sys.path.insert(0, str(GENERATOR))
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(GENERATOR), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+pytest_plugins = ["tests.kafka_fixtures"]
