@@ -16,4 +16,5 @@ test-deps:
 	$(PIP) install -q -e '.[test]'
 
 test: test-deps
+	scripts/kafka fetch
 	$(PYTHON) -m pytest

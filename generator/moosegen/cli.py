@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -113,3 +114,49 @@ def check(specs_dir: Path, output: Path | None, templates: Path | None, error_fo
                     click.echo(d.diff, err=True, nl=False)
     report(diagnostics, error_format)
     sys.exit(exit_for(diagnostics))
+
+
+@main.group()
+def topics() -> None:
+    """Kafka topics of the streams."""
+
+
+@topics.command("apply")
+@specs_argument
+@click.option("--bootstrap-servers", envvar="KAFKA_BOOTSTRAP_SERVERS", default=None,
+              help="HOST:PORT[,...]; default: $KAFKA_BOOTSTRAP_SERVERS.")
+@click.option("--dry-run", is_flag=True, help="Only print what would change.")
+@format_option
+def topics_apply(specs_dir: Path, bootstrap_servers: str | None, dry_run: bool,
+                 error_format: ErrorFormat) -> None:
+    """Create missing topics, add partitions and set configs that differ, for every stream.
+
+    Refuses (exit 1) to decrease partitions or change a replication factor. SASL/SSL
+    settings come from KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+    KAFKA_SASL_PASSWORD and KAFKA_SSL_CA_LOCATION.
+    """
+    from moosegen import topics_apply as kafka_topics
+    from moosegen.build import generate
+    from moosegen.targets.topics import TOPICS_FILE
+
+    if not specs_dir.is_dir():
+        fail(f"specs folder {specs_dir} does not exist")
+    if not bootstrap_servers:
+        fail("no Kafka: pass --bootstrap-servers or set KAFKA_BOOTSTRAP_SERVERS")
+    result = generate(specs_dir)
+    report(result.diagnostics, error_format)
+    if has_errors(result.diagnostics):
+        sys.exit(exit_for(result.diagnostics))
+    wanted = [topic for rel, body in sorted(result.files.items()) if rel.endswith(f"/{TOPICS_FILE}")
+              for topic in json.loads(body)["topics"]]
+    try:
+        changes = kafka_topics.apply(bootstrap_servers, wanted, dry_run=dry_run,
+                                     client_config=kafka_topics.client_config_from_env())
+    except kafka_topics.TopicsApplyError as exc:
+        click.echo(f"moosegen: error: {exc}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    for change in changes:
+        click.echo(change.describe())
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"moosegen: {verb} {len(changes)} item(s)" if changes else "moosegen: no changes",
+               err=True)

@@ -7,6 +7,7 @@ from typing import Any
 from moosegen.diagnostics import Diagnostic
 from moosegen.targets import RenderJob, StreamUnit
 
+TOPICS_FILE = "topics.json"
 # Kafka calls "no compression" `uncompressed` at the topic level.
 COMPRESSION = {"none": "uncompressed"}
 
@@ -38,4 +39,4 @@ def topic_configs(unit: StreamUnit) -> list[dict[str, Any]]:
 
 def jobs(unit: StreamUnit, diags: list[Diagnostic]) -> list[RenderJob]:
     context = {"header": unit.header, "topics": topic_configs(unit)}
-    return [RenderJob("topics/topics.json.j2", f"{unit.stream.package}/topics.json", context)]
+    return [RenderJob("topics/topics.json.j2", f"{unit.stream.package}/{TOPICS_FILE}", context)]
