@@ -59,14 +59,13 @@ def load_schema(schema: Any, path: str = "<schema>") -> AvroType:
     from moosegen.schema.parse import SchemaSet
     from moosegen.sourcemap import LoadError, SourceMap, load_json
 
-    if isinstance(schema, str):
+    if isinstance(schema, str) and schema.lstrip()[:1] in ("{", "[", '"'):
         try:
             data, smap = load_json(schema, path)
         except LoadError as exc:
-            if schema.strip() and schema.strip().replace(".", "").replace("_", "").isalnum():
-                data, smap = schema.strip(), SourceMap(path)  # a bare type name
-            else:
-                raise SchemaError([exc.diagnostic]) from None
+            raise SchemaError([exc.diagnostic]) from None
+    elif isinstance(schema, str):
+        data, smap = schema.strip(), SourceMap(path)  # a bare type name: "int", "com.acme.X"
     else:
         data, smap = schema, SourceMap(path)
     schemas = SchemaSet()
