@@ -135,7 +135,7 @@ class Gen:
     def reader(self, writer: Any) -> Any:
         c = self.c
         reader = copy.deepcopy(writer)
-        for _ in range(choice(c, [0, 1, 1, 1, 2, 2, 3])):
+        for _ in range(choice(c, [2, 3, 1, 1, 2, 3, 0])):
             candidate = self.mutate(copy.deepcopy(reader))
             if unions_valid(candidate):
                 reader = candidate
