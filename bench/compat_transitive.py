@@ -29,7 +29,8 @@ def field(i: int, widened: bool) -> dict[str, Any]:
     if kind == 2:
         return {"name": name, "type": ["null", "double"], "default": None}
     if kind == 3:
-        return {"name": name, "type": {"type": "enum", "name": f"E{i}", "symbols": ["A", "B", "C"]}}
+        return {"name": name,
+                "type": {"type": "enum", "name": f"E{i}", "symbols": ["A", "B", "C"]}}
     if kind == 4:
         return {"name": name, "type": {"type": "array", "items": "long"}}
     if kind == 5:
@@ -71,7 +72,8 @@ def main() -> None:
     from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
     t_parse_avro, (cand_av, hist_av) = timed(
-        lambda: (avro.schema.parse(candidate_json), [avro.schema.parse(s) for s in history_json]), 1)
+        lambda: (avro.schema.parse(candidate_json),
+                 [avro.schema.parse(s) for s in history_json]), 1)
 
     def avro_full_transitive() -> bool:
         ok = True
@@ -87,8 +89,10 @@ def main() -> None:
           f"({2 * N_VERSIONS} reader/writer checks), best of 3")
     print(f"  verdicts: moosegen={result.compatible} ({len(result.findings)} findings), "
           f"avro={avro_ok}")
-    print(f"  moosegen.compat : {t_ours * 1000:9.1f} ms  (parse once: {t_parse_ours * 1000:.0f} ms)")
-    print(f"  avro (python)   : {t_avro * 1000:9.1f} ms  (parse once: {t_parse_avro * 1000:.0f} ms)")
+    print(f"  moosegen.compat : {t_ours * 1000:9.1f} ms  "
+          f"(parse once: {t_parse_ours * 1000:.0f} ms)")
+    print(f"  avro (python)   : {t_avro * 1000:9.1f} ms  "
+          f"(parse once: {t_parse_avro * 1000:.0f} ms)")
     print(f"  ratio avro/moosegen: {t_avro / t_ours:.2f}x")
 
 

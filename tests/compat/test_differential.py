@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conftest import java_verdict
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from conftest import java_verdict
-from schemagen import Gen
-
 from moosegen.compat import SchemaError, reader_writer_findings
+from schemagen import Gen
 
 N_PAIRS = 10_000
 
@@ -66,7 +65,7 @@ def ours(reader: Any, writer: Any) -> tuple[str, list[str]]:
 
 def compare(pairs: list[tuple[Any, Any]], java: list[str]) -> list[str]:
     problems = []
-    for (reader, writer), line in zip(pairs, java):
+    for (reader, writer), line in zip(pairs, java, strict=True):
         expected, got = java_verdict(line), ours(reader, writer)
         if expected[0] != got[0] or (expected[0] == "INCOMPATIBLE" and expected[1] != got[1]):
             problems.append(f"java={line!r} ours={got!r}\n  pair={json.dumps([reader, writer])}")

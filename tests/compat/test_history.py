@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from moosegen.compat import check, load_schema
 from moosegen.compat.history import (
     GitRefHistory,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from moosegen.compat import Mode, can_read, check
 
 
@@ -44,7 +43,8 @@ HISTORIES = [
     [V_ID, V_ID_NOTE_OPT],
     [rec(ID, N_INT), rec(ID, N_LONG)],
     [rec(ID, N_INT), rec(ID, N_INT, NOTE_OPT), rec(ID, N_INT, NOTE_OPT, TAG_DEF)],
-    [V_ID, V_ID_NOTE_REQ, rec(ID, NOTE_REQ, TAG_DEF), rec(ID, NOTE_OPT, TAG_DEF), rec(ID, NOTE_OPT)],
+    [V_ID, V_ID_NOTE_REQ, rec(ID, NOTE_REQ, TAG_DEF), rec(ID, NOTE_OPT, TAG_DEF),
+     rec(ID, NOTE_OPT)],
 ]
 CANDIDATES = [V_ID, V_ID_NOTE_OPT, V_ID_NOTE_REQ, rec(ID, N_LONG), rec(ID, N_INT),
               rec(ID, NOTE_OPT, TAG_DEF), rec(ID, N_INT, NOTE_OPT, TAG_DEF)]

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from conftest import java_verdict
-
 from moosegen.compat import can_read, reader_writer_findings
 
 
@@ -170,7 +169,7 @@ def test_case_expected(reader: Any, writer: Any, codes: list[str]) -> None:
 def test_cases_agree_with_avro_java(avro_oracle: Any) -> None:
     java = avro_oracle([(c[1], c[2]) for c in CASES])
     problems = []
-    for (case_id, reader, writer, codes), line in zip(CASES, java):
+    for (case_id, reader, writer, codes), line in zip(CASES, java, strict=True):
         verdict, types = java_verdict(line)
         findings = reader_writer_findings(reader, writer)
         if "FIELD_AMBIGUOUS_ALIAS" in codes:

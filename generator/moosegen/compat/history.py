@@ -2,8 +2,10 @@
 
 The local registry is committed next to the specs:
 
-    <specs>/registry/index.json            {"<subject>": [{"version": N, "id": ID, "fingerprint": "<hex>"}]}
-    <specs>/registry/<subject>/v<N>.avsc   the full normalized schema (2-space JSON, trailing newline)
+    <specs>/registry/index.json
+        {"<subject>": [{"version": N, "id": ID, "fingerprint": "<hex>"}, ...], ...}
+    <specs>/registry/<subject>/v<N>.avsc
+        the full normalized schema (2-space JSON, trailing newline)
 
 It is append-only state: a version file is never rewritten, ids are project-wide
 and stable (max existing + 1), and a new version is planned only when the
@@ -182,7 +184,8 @@ class GitRefHistory(_LayoutReader):
     Works in a shallow clone as long as `ref` itself has been fetched.
     """
 
-    def __init__(self, repo_dir: str | os.PathLike[str], ref: str, specs_rel: str = "specs") -> None:
+    def __init__(self, repo_dir: str | os.PathLike[str], ref: str,
+                 specs_rel: str = "specs") -> None:
         self.repo_dir = Path(repo_dir)
         self.ref = ref
         self.base = PurePosixPath(specs_rel.strip("/") or ".") / "registry"

@@ -260,7 +260,7 @@ class Checker:
 
         if rk in PROMOTIONS.get(wk, ()):
             return ()
-        if wk in PROMOTIONS.get(rk, ()) and (rk, wk) not in (("string", "bytes"), ("bytes", "string")):
+        if wk in PROMOTIONS.get(rk, ()) and {rk, wk} != {"string", "bytes"}:
             return (self._finding(
                 "TYPE_NARROWED",
                 f"reader type {rk} cannot hold every writer {wk} value "
