@@ -100,7 +100,8 @@ class SchemaSet:
                 self._err(smap, (*where, "name"), "AVRO_BAD_NAME",
                           f"invalid {kind} name {name!r}: must match [A-Za-z_][A-Za-z0-9_]*")
                 return
-            if not is_valid_namespace(ns) or not is_valid_namespace(name.rpartition(".")[0]):
+            if (ns is not None and not is_valid_namespace(ns)) \
+                    or not is_valid_namespace(name.rpartition(".")[0]):
                 self._err(smap, (*where, "namespace"), "AVRO_BAD_NAME",
                           f"invalid namespace {ns!r}")
                 return

@@ -1,0 +1,298 @@
+"""Schema history stores: the local registry folder, a git ref, a Schema Registry.
+
+The local registry is committed next to the specs:
+
+    <specs>/registry/index.json
+        {"<subject>": [{"version": N, "id": ID, "fingerprint": "<hex>"}, ...], ...}
+    <specs>/registry/<subject>/v<N>.avsc
+        the full normalized schema (2-space JSON, trailing newline)
+
+It is append-only state: a version file is never rewritten, ids are project-wide
+and stable (max existing + 1), and a new version is planned only when the
+normalized form differs from the latest registered one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from moosegen.schema import canonical
+from moosegen.schema.ir import AvroType
+
+INDEX = "index.json"
+_VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.avsc\Z")
+_SUBJECT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
+
+
+class RegistryError(Exception):
+    """The history cannot be read or written as asked."""
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    subject: str
+    version: int
+    id: int
+    fingerprint: str
+    schema_json: str
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedVersion:
+    subject: str
+    version: int
+    id: int
+    fingerprint: str
+    schema_json: str
+    path: str
+
+
+def schema_text(node: AvroType) -> str:
+    """The stored form of a schema: the full normalized JSON, indented, newline-terminated."""
+    return json.dumps(canonical.to_json(node), indent=2, ensure_ascii=False) + "\n"
+
+
+def _check_subject(subject: str) -> None:
+    if not _SUBJECT.match(subject) or ".." in subject:
+        raise RegistryError(f"invalid subject name {subject!r}")
+
+
+class _LayoutReader:
+    """Reads the registry layout through `_read(rel)`/`_list(rel)`; rel is relative to registry/."""
+
+    def _read(self, rel: str) -> str | None:
+        raise NotImplementedError
+
+    def _list(self, rel: str) -> list[str]:
+        raise NotImplementedError
+
+    def _where(self, rel: str) -> str:
+        raise NotImplementedError
+
+    def index(self) -> dict[str, list[dict[str, Any]]]:
+        text = self._read(INDEX)
+        if text is None:
+            return {}
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RegistryError(f"{self._where(INDEX)}: invalid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise RegistryError(f"{self._where(INDEX)}: expected an object of subjects")
+        return data
+
+    def subjects(self) -> list[str]:
+        return sorted(self.index())
+
+    def versions(self, subject: str) -> list[RegisteredVersion]:
+        """Every registered version of `subject`, oldest first."""
+        _check_subject(subject)
+        entries = self.index().get(subject)
+        if entries is None:  # no index entry: fall back to the files themselves
+            numbers = sorted(int(m.group(1)) for name in self._list(subject)
+                             if (m := _VERSION_FILE.match(name)))
+            entries = [{"version": n, "id": 0, "fingerprint": ""} for n in numbers]
+        out = []
+        for entry in sorted(entries, key=lambda e: e["version"]):
+            rel = f"{subject}/v{entry['version']}.avsc"
+            text = self._read(rel)
+            if text is None:
+                raise RegistryError(f"{self._where(rel)}: listed in {INDEX} but missing")
+            out.append(RegisteredVersion(subject, int(entry["version"]), int(entry["id"]),
+                                         str(entry["fingerprint"]), text, self._where(rel)))
+        return out
+
+    def latest(self, subject: str) -> RegisteredVersion | None:
+        versions = self.versions(subject)
+        return versions[-1] if versions else None
+
+
+class LocalRegistry(_LayoutReader):
+    """The registry folder under a specs directory."""
+
+    def __init__(self, specs_dir: str | os.PathLike[str]) -> None:
+        self.specs_dir = Path(specs_dir)
+        self.root = self.specs_dir / "registry"
+
+    def _read(self, rel: str) -> str | None:
+        path = self.root / rel
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def _list(self, rel: str) -> list[str]:
+        path = self.root / rel
+        return sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+
+    def _where(self, rel: str) -> str:
+        return str(self.root / rel)
+
+    def plan(self, subject: str, node: AvroType) -> PlannedVersion | None:
+        """The next version of `subject` for `node`, or None when it is already the latest."""
+        from moosegen.compat import load_schema
+
+        _check_subject(subject)
+        latest = self.latest(subject)
+        if latest is not None:
+            registered = load_schema(latest.schema_json, latest.path or "<registry>")
+            if canonical.normalized_form(registered) == canonical.normalized_form(node):
+                return None
+        ids = [int(e["id"]) for entries in self.index().values() for e in entries]
+        version = latest.version + 1 if latest else 1
+        return PlannedVersion(subject, version, max(ids, default=0) + 1,
+                              canonical.fingerprint(node), schema_text(node),
+                              str(self.root / subject / f"v{version}.avsc"))
+
+    def write(self, planned: PlannedVersion) -> RegisteredVersion:
+        """Append `planned`; refuses to overwrite a version or reuse an id (a stale plan)."""
+        index = self.index()
+        entries = index.setdefault(planned.subject, [])
+        path = self.root / planned.subject / f"v{planned.version}.avsc"
+        if path.exists() or any(e["version"] == planned.version for e in entries):
+            raise RegistryError(f"{path}: version {planned.version} of {planned.subject!r} is "
+                                "already registered; the registry is append-only")
+        expected = max((e["version"] for e in entries), default=0) + 1
+        if planned.version != expected:
+            raise RegistryError(f"{planned.subject!r}: next version is {expected}, "
+                                f"not {planned.version} (stale plan)")
+        if any(int(e["id"]) == planned.id for es in index.values() for e in es):
+            raise RegistryError(f"schema id {planned.id} is already taken (stale plan)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8", newline="\n") as fh:
+            fh.write(planned.schema_json)
+        entries.append({"version": planned.version, "id": planned.id,
+                        "fingerprint": planned.fingerprint})
+        tmp = self.root / (INDEX + ".tmp")
+        tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, self.root / INDEX)
+        return RegisteredVersion(planned.subject, planned.version, planned.id,
+                                 planned.fingerprint, planned.schema_json, str(path))
+
+
+class GitRefHistory(_LayoutReader):
+    """The registry as committed at a git ref, read with `git show`/`git ls-tree` (no checkout).
+
+    Works in a shallow clone as long as `ref` itself has been fetched.
+    """
+
+    def __init__(self, repo_dir: str | os.PathLike[str], ref: str,
+                 specs_rel: str = "specs") -> None:
+        self.repo_dir = Path(repo_dir)
+        self.ref = ref
+        self.base = PurePosixPath(specs_rel.strip("/") or ".") / "registry"
+        commit = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        if commit is None:
+            raise RegistryError(f"git ref {ref!r} is not known in {repo_dir} (fetch it first)")
+        self.commit = commit.strip()
+
+    def _git(self, *args: str) -> str | None:
+        proc = subprocess.run(["git", "-C", str(self.repo_dir), *args], capture_output=True,
+                              text=True, encoding="utf-8")
+        return proc.stdout if proc.returncode == 0 else None
+
+    def _read(self, rel: str) -> str | None:
+        return self._git("show", f"{self.commit}:{self.base / rel}")
+
+    def _list(self, rel: str) -> list[str]:
+        out = self._git("ls-tree", "--name-only", f"{self.commit}:{self.base / rel}")
+        return sorted(out.split()) if out else []
+
+    def _where(self, rel: str) -> str:
+        return f"{self.ref}:{self.base / rel}"
+
+
+class SchemaRegistryClient:
+    """A Confluent-compatible Schema Registry over its REST API (urllib only).
+
+    Basic auth comes from SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD.
+    """
+
+    CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        user = os.environ.get("SCHEMA_REGISTRY_USERNAME")
+        password = os.environ.get("SCHEMA_REGISTRY_PASSWORD", "")
+        self._auth = ("Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+                      if user else None)
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Accept": f"{self.CONTENT_TYPE}, application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = self.CONTENT_TYPE
+        if self._auth:
+            headers["Authorization"] = self._auth
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            try:
+                detail = json.loads(exc.read().decode("utf-8"))
+                message = f"{detail.get('error_code', exc.code)}: {detail.get('message', '')}"
+            except (ValueError, AttributeError):
+                message = str(exc.code)
+            raise RegistryError(f"{method} {self.url}{path}: {message}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise RegistryError(f"{method} {self.url}{path}: {exc}") from None
+
+    @staticmethod
+    def _q(subject: str) -> str:
+        return urllib.parse.quote(subject, safe="")
+
+    def subjects(self) -> list[str]:
+        return sorted(self._request("GET", "/subjects"))
+
+    def version_numbers(self, subject: str) -> list[int]:
+        return sorted(self._request("GET", f"/subjects/{self._q(subject)}/versions"))
+
+    def version(self, subject: str, version: int | str) -> RegisteredVersion:
+        data = self._request("GET", f"/subjects/{self._q(subject)}/versions/{version}")
+        if data.get("schemaType", "AVRO") != "AVRO":
+            raise RegistryError(f"{subject} v{data.get('version')}: not an Avro schema")
+        text = data["schema"]
+        return RegisteredVersion(subject, int(data["version"]), int(data["id"]),
+                                 _fingerprint_or_empty(text), text,
+                                 f"{self.url}/subjects/{subject}/versions/{data['version']}")
+
+    def versions(self, subject: str) -> list[RegisteredVersion]:
+        try:
+            numbers = self.version_numbers(subject)
+        except RegistryError as exc:
+            if "40401" in str(exc):  # subject not found: no history yet
+                return []
+            raise
+        return [self.version(subject, n) for n in numbers]
+
+    def latest(self, subject: str) -> RegisteredVersion | None:
+        versions = self.versions(subject)
+        return versions[-1] if versions else None
+
+    def test_compatibility(self, subject: str, schema_json: str,
+                           version: int | str = "latest") -> tuple[bool, list[str]]:
+        """The registry's own verdict (POST /compatibility/...), with its messages."""
+        data = self._request(
+            "POST", f"/compatibility/subjects/{self._q(subject)}/versions/{version}?verbose=true",
+            {"schema": schema_json})
+        return bool(data.get("is_compatible")), list(data.get("messages") or [])
+
+
+def _fingerprint_or_empty(text: str) -> str:
+    from moosegen.compat import SchemaError, load_schema
+
+    try:
+        return canonical.fingerprint(load_schema(text))
+    except SchemaError:
+        return ""
