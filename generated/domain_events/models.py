@@ -4,4 +4,4 @@
 SCHEMA_JSON = '{"name":"com.example.store.DomainEvent","type":"record","doc":"One fact in the event store; the latest per aggregate survives compaction.","fields":[{"name":"aggregate_id","type":"string"},{"name":"sequence","type":"long"},{"name":"event_type","type":"string"},{"name":"occurred_at","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"payload","type":"string","doc":"The event body as JSON text."}]}'
 CANONICAL_FORM = '{"name":"com.example.store.DomainEvent","type":"record","fields":[{"name":"aggregate_id","type":"string"},{"name":"sequence","type":"long"},{"name":"event_type","type":"string"},{"name":"occurred_at","type":"long"},{"name":"payload","type":"string"}]}'
 FINGERPRINT = 'b80f0b50c8ba2b94'
-SCHEMA_ID = 1
+SCHEMA_ID = 2

@@ -4,4 +4,4 @@
 SCHEMA_JSON = '{"name":"Queries","type":"record","doc":"Queries answered by the read model (CQRS read side)","fields":[{"name":"query_id","type":{"type":"string","logicalType":"uuid"}},{"name":"asked_at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"query","type":"string"},{"name":"parameters","type":{"type":"map","values":"string"}},{"name":"duration_ms","type":"int","default":0},{"name":"rows","type":"long","default":0}]}'
 CANONICAL_FORM = '{"name":"Queries","type":"record","fields":[{"name":"query_id","type":"string"},{"name":"asked_at","type":"long"},{"name":"query","type":"string"},{"name":"parameters","type":{"type":"map","values":"string"}},{"name":"duration_ms","type":"int"},{"name":"rows","type":"long"}]}'
 FINGERPRINT = 'a750a5eba91aa339'
-SCHEMA_ID = 1
+SCHEMA_ID = 4

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
 
-from moosegen import render
+from moosegen import compat, render
+from moosegen.compat.history import (
+    LocalRegistry,
+    PlannedVersion,
+    RegisteredVersion,
+    RegistryError,
+)
 from moosegen.diagnostics import Diagnostic, has_errors
 from moosegen.output import manifest
-from moosegen.schema.canonical import fingerprint
-from moosegen.spec.load import Project, load_project
+from moosegen.schema.canonical import normalized_form
+from moosegen.spec.load import LoadedStream, Project, load_project
+from moosegen.schema.ir import Record
 from moosegen.targets import RenderJob, SchemaVersion, StreamUnit
 from moosegen.targets import clickhouse, pydantic, service, topics
 
@@ -22,23 +29,48 @@ TARGETS: list[Callable[[StreamUnit, list[Diagnostic]], list[RenderJob]]] = [
 RUNTIME_DIR = Path(__file__).parent / "runtime"
 
 
+# Another history to check against (a git ref, a Schema Registry): stream → its versions.
+Baseline = Callable[[LoadedStream], list[RegisteredVersion]]
+
+
 @dataclass
 class BuildResult:
     diagnostics: list[Diagnostic]
     files: dict[str, bytes] = field(default_factory=dict)
     project: Project | None = None
+    planned: list[PlannedVersion] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
 
 
-def generate(specs_dir: Path, user_templates: Path | None = None) -> BuildResult:
+def generate(specs_dir: Path, user_templates: Path | None = None,
+             baseline: Baseline | None = None) -> BuildResult:
+    """Everything `build` would write, without writing; `baseline` replaces the local
+    registry as the history that compatibility is checked against."""
     project = load_project(specs_dir)
     diags = list(project.diagnostics)
     if has_errors(diags):
         return BuildResult(diags, project=project)
-    units = [StreamUnit(s, project.config, _versions(s.schema)) for s in project.streams]
+    registry = LocalRegistry(specs_dir)
+    try:
+        planned = _plan_versions(project, registry)
+        units = []
+        for stream in project.streams:
+            registered = registry.versions(stream.subject)
+            mode = stream.spec.compatibility or project.config.compatibility
+            history = baseline(stream) if baseline is not None else registered
+            if stream.subject in planned or baseline is not None:
+                diags += _compat_findings(stream, history, mode)
+            units.append(StreamUnit(stream, project.config,
+                                    _versions(stream, registered, planned.get(stream.subject))))
+    except (RegistryError, compat.SchemaError) as exc:
+        diags.append(Diagnostic(str(registry.root), 1, 1, "error", "REGISTRY_INVALID", str(exc),
+                                "REGISTRY"))
+        return BuildResult(diags, project=project)
+    if has_errors(diags):
+        return BuildResult(diags, project=project)
     env = render.environment(user_templates)
     files: dict[str, bytes] = {}
     for unit in units:
@@ -53,14 +85,59 @@ def generate(specs_dir: Path, user_templates: Path | None = None) -> BuildResult
     streams = {u.stream.package: {"spec": u.stream.source, "subject": u.stream.subject,
                                   "fingerprint": u.current.fingerprint} for u in units}
     files[".moosegen/manifest.json"] = manifest(files, streams)
-    return BuildResult(diags, files, project)
+    return BuildResult(diags, files, project, sorted(planned.values(), key=lambda p: p.id))
 
 
-def _versions(schema: object) -> list[SchemaVersion]:
-    from moosegen.schema.ir import Record
+def _plan_versions(project: Project, registry: LocalRegistry) -> dict[str, PlannedVersion]:
+    """The new version of every subject whose schema changed, with distinct new ids."""
+    planned: dict[str, PlannedVersion] = {}
+    for stream in sorted(project.streams, key=lambda s: s.subject):
+        plan = registry.plan(stream.subject, stream.schema)
+        if plan is not None:
+            # Each plan sees the same registry; ids go up one per new version of this build.
+            planned[stream.subject] = replace(plan, id=plan.id + len(planned))
+    return planned
 
-    assert isinstance(schema, Record)
-    return [SchemaVersion(1, 1, fingerprint(schema), schema)]
+
+def _compat_findings(stream: LoadedStream, history: list[RegisteredVersion],
+                     mode: str) -> list[Diagnostic]:
+    result = compat.check(stream.schema, history, mode)
+    out = []
+    for finding in result.findings:
+        path, line, col = _split_loc(finding.loc) or (stream.schema_smap.path, 1, 1)
+        against = f"v{finding.against_version}" if finding.against_version else "history"
+        out.append(Diagnostic(path, line, col, "error", finding.code,
+                              f"{finding.message} ({mode} against {against} of "
+                              f"{stream.subject}; bump `version:` for a breaking change)",
+                              finding.category))
+    return out
+
+
+def _split_loc(loc: str | None) -> tuple[str, int, int] | None:
+    if not loc:
+        return None
+    path, line, col = loc.rsplit(":", 2)
+    return path, int(line), int(col)
+
+
+def _versions(stream: LoadedStream, registered: list[RegisteredVersion],
+              planned: PlannedVersion | None) -> list[SchemaVersion]:
+    """Every version for the targets, oldest first; the last one is the spec's own schema."""
+    out = [SchemaVersion(v.version, v.id, v.fingerprint, _record(compat.load_schema(v)))
+           for v in registered]
+    if planned is not None:
+        out.append(SchemaVersion(planned.version, planned.id, planned.fingerprint, stream.schema))
+    else:
+        last = out[-1]
+        assert normalized_form(last.schema) == normalized_form(stream.schema)
+        out[-1] = replace(last, schema=stream.schema)
+    return out
+
+
+def _record(node: object) -> Record:
+    if not isinstance(node, Record):
+        raise RegistryError("a registered schema is not an Avro record")
+    return node
 
 
 def _render(env: jinja2.Environment, job: RenderJob) -> str:

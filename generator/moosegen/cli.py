@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from moosegen.diagnostics import Diagnostic, ErrorFormat, format_diagnostics, has_errors
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-SPEC_CATEGORIES = {"SPEC", "SCHEMA"}
+# Errors in these categories are findings about a valid project (exit 1); any other
+# error means the specs themselves are wrong (exit 2).
+FINDING_CATEGORIES = {"FIELD", "TYPE", "NAME", "ENUM", "UNION", "OUTPUT", "REGISTRY"}
 
 specs_argument = click.argument(
     "specs_dir", default="specs", type=click.Path(file_okay=False, path_type=Path))
@@ -38,7 +41,7 @@ def exit_for(diagnostics: list[Diagnostic]) -> int:
     errors = [d for d in diagnostics if d.severity == "error"]
     if not errors:
         return EXIT_OK
-    return EXIT_USAGE if any(d.category in SPEC_CATEGORIES for d in errors) else EXIT_FINDINGS
+    return EXIT_FINDINGS if all(d.category in FINDING_CATEGORIES for d in errors) else EXIT_USAGE
 
 
 def fail(message: str) -> NoReturn:
@@ -69,6 +72,7 @@ def _output_dir(specs_dir: Path, output: Path | None, configured: str) -> Path:
 def build(specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat) -> None:
     """Check schema changes, then render every stream of SPECS_DIR into the output folder."""
     from moosegen.build import generate
+    from moosegen.compat.history import LocalRegistry, RegistryError
     from moosegen.output import OutputError, write_tree
 
     if not specs_dir.is_dir():
@@ -79,9 +83,15 @@ def build(specs_dir: Path, output: Path | None, templates: Path | None, error_fo
         sys.exit(exit_for(result.diagnostics))
     assert result.project is not None
     out = _output_dir(specs_dir, output, result.project.config.output)
+    registry = LocalRegistry(specs_dir)
     try:
+        for planned in result.planned:
+            registry.write(planned)
+            if error_format == "text":
+                click.echo(f"moosegen: registered {planned.subject} v{planned.version} "
+                           f"(id {planned.id})", err=True)
         written, removed = write_tree(out, result.files)
-    except OutputError as exc:
+    except (OutputError, RegistryError) as exc:
         fail(str(exc))
     if error_format == "text":
         click.echo(f"moosegen: {len(result.files)} files in {out} "
@@ -93,17 +103,32 @@ def build(specs_dir: Path, output: Path | None, templates: Path | None, error_fo
 @output_option
 @templates_option
 @format_option
-def check(specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat) -> None:
+@click.option("--against", "against_ref", metavar="GIT_REF", default=None,
+              help="Check compatibility with the registry committed at a git ref (a branch or "
+                   "commit; in a shallow clone, fetch it first).")
+@click.option("--registry", "registry_url", metavar="URL", envvar="SCHEMA_REGISTRY_URL",
+              default=None, help="Check compatibility with the versions in a Confluent-compatible "
+                                 "Schema Registry (credentials: SCHEMA_REGISTRY_USERNAME/PASSWORD).")
+def check(specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat,
+          against_ref: str | None, registry_url: str | None) -> None:
     """Fail (exit 1) on a breaking schema change or a stale output folder. Never writes."""
     from moosegen.build import generate
     from moosegen.output import check_tree, drift_diagnostics
 
     if not specs_dir.is_dir():
         fail(f"specs folder {specs_dir} does not exist")
-    result = generate(specs_dir, templates)
+    if against_ref and registry_url:
+        fail("give --against or --registry, not both")
+    result = generate(specs_dir, templates, _baseline(specs_dir, against_ref, registry_url))
     diagnostics = list(result.diagnostics)
     if not has_errors(diagnostics):
         assert result.project is not None
+        for planned in result.planned:
+            stream = next(s for s in result.project.streams if s.subject == planned.subject)
+            diagnostics.append(Diagnostic(
+                stream.schema_smap.path, 1, 1, "error", "REGISTRY_STALE",
+                f"the schema of {planned.subject} changed and is compatible; run `moosegen build` "
+                f"to register it as v{planned.version}", "REGISTRY"))
         out = _output_dir(specs_dir, output, result.project.config.output)
         drift = check_tree(out, result.files)
         diagnostics += drift_diagnostics(str(out), drift)
@@ -114,6 +139,28 @@ def check(specs_dir: Path, output: Path | None, templates: Path | None, error_fo
                     click.echo(d.diff, err=True, nl=False)
     report(diagnostics, error_format)
     sys.exit(exit_for(diagnostics))
+
+
+def _baseline(specs_dir: Path, against_ref: str | None, registry_url: str | None) -> Any:
+    from moosegen.compat.history import GitRefHistory, RegistryError, SchemaRegistryClient
+
+    if registry_url:
+        client = SchemaRegistryClient(registry_url)
+        # Confluent's default subject naming: the topic name and "-value".
+        return lambda stream: client.versions(f"{stream.topic}-value")
+    if not against_ref:
+        return None
+    top = subprocess.run(["git", "-C", str(specs_dir), "rev-parse", "--show-toplevel"],
+                         capture_output=True, text=True)
+    if top.returncode != 0:
+        fail(f"--against needs {specs_dir} to be inside a git repository")
+    root = Path(top.stdout.strip())
+    rel = specs_dir.resolve().relative_to(root.resolve()).as_posix()
+    try:
+        history = GitRefHistory(root, against_ref, rel)
+    except RegistryError as exc:
+        fail(str(exc))
+    return lambda stream: history.versions(stream.subject)
 
 
 @main.group()

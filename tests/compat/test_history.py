@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,8 @@ from moosegen.compat.history import (
     SchemaRegistryClient,
 )
 from moosegen.schema import canonical
+
+from tests.compat.recorded import serve_exchanges
 
 
 def rec(*fields: dict[str, Any], name: str = "Event") -> dict[str, Any]:
@@ -150,42 +150,10 @@ EXCHANGES: dict[tuple[str, str], tuple[int, Any]] = {
 
 @pytest.fixture()
 def recorded_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[Any]]]:
-    seen: list[Any] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            seen.append((method, self.path, self.headers.get("Authorization"),
-                         self.headers.get("Content-Type"), body))
-            status, payload = EXCHANGES.get((method, self.path),
-                                            (404, {"error_code": 404, "message": "HTTP 404"}))
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:  # noqa: N802
-            self._answer("GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._answer("POST")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     monkeypatch.setenv("SCHEMA_REGISTRY_USERNAME", "svc")
     monkeypatch.setenv("SCHEMA_REGISTRY_PASSWORD", "s3cret")
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_exchanges(EXCHANGES) as served:
+        yield served
 
 
 def test_registry_client_recorded_exchanges(recorded_registry: tuple[str, list[Any]]) -> None:
