@@ -41,7 +41,8 @@ def database(engine_path: Path) -> str:
 def client(engine_path: Path, database: str) -> Iterator[Any]:
     admin = clickhouse_connect.get_client(dsn=f"chdb://{engine_path}")
     admin.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-    c = clickhouse_connect.get_client(dsn=f"chdb://{engine_path}", database=database)
+    c = clickhouse_connect.get_client(dsn=f"chdb://{engine_path}", database=database,
+                                      tz_mode="schema")
     yield c
     c.close()
     admin.close()
