@@ -41,8 +41,9 @@ def database(engine_path: Path) -> str:
 def client(engine_path: Path, database: str) -> Iterator[Any]:
     admin = clickhouse_connect.get_client(dsn=f"chdb://{engine_path}")
     admin.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-    c = clickhouse_connect.get_client(dsn=f"chdb://{engine_path}", database=database,
-                                      tz_mode="schema")
+    c = clickhouse_connect.get_client(
+        dsn=f"chdb://{engine_path}", database=database, tz_mode="schema"
+    )
     yield c
     c.close()
     admin.close()
@@ -70,13 +71,16 @@ def diagnostics_of(specs: Path) -> list[Diagnostic]:
     return generate(specs).diagnostics
 
 
-def history_unit(tmp_path: Path, spec: str, schemas: list[str], extra: dict[str, str] | None = None
-                 ) -> StreamUnit:
+def history_unit(
+    tmp_path: Path, spec: str, schemas: list[str], extra: dict[str, str] | None = None
+) -> StreamUnit:
     """A StreamUnit whose history is `schemas` (oldest first); the last one is the current spec."""
     records = []
     stream = config = None
     for i, schema in enumerate(schemas, start=1):
-        folder = write_specs(tmp_path / f"v{i}", {"s.yaml": spec, "s.avsc": schema, **(extra or {})})
+        folder = write_specs(
+            tmp_path / f"v{i}", {"s.yaml": spec, "s.avsc": schema, **(extra or {})}
+        )
         project = load_project(folder)
         errors = [d.text() for d in project.diagnostics if d.severity == "error"]
         assert not errors, errors

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from conftest import history_unit
-
 from moosegen.diagnostics import Diagnostic
 from moosegen.runtime.chvalues import column_converter
 from moosegen.runtime.migrations import MigrationError, apply_migrations
@@ -28,14 +27,29 @@ def avsc(fields: list[dict[str, Any]]) -> str:
 
 
 ID = {"name": "id", "type": "string"}
-V1 = avsc([ID, {"name": "n", "type": "int"},
-           {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["A", "B"]}}])
-V2 = avsc([ID, {"name": "n", "type": "int"},
-           {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["A", "B"]}},
-           {"name": "note", "type": "string", "default": "n/a"}])
-V3 = avsc([ID, {"name": "n", "type": "long"},
-           {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["C", "A", "B"]}},
-           {"name": "note", "type": "string", "default": "n/a"}])
+V1 = avsc(
+    [
+        ID,
+        {"name": "n", "type": "int"},
+        {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["A", "B"]}},
+    ]
+)
+V2 = avsc(
+    [
+        ID,
+        {"name": "n", "type": "int"},
+        {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["A", "B"]}},
+        {"name": "note", "type": "string", "default": "n/a"},
+    ]
+)
+V3 = avsc(
+    [
+        ID,
+        {"name": "n", "type": "long"},
+        {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["C", "A", "B"]}},
+        {"name": "note", "type": "string", "default": "n/a"},
+    ]
+)
 
 
 def write(folder: Path, files: list[tuple[str, str]]) -> Path:
@@ -55,8 +69,13 @@ def insert(client: Any, unit: Any, index: int, rows: list[dict[str, Any]], token
         conv = column_converter(c.type)
         values = [r[c.name] for r in rows]
         data.append(values if conv is None else [conv(v) for v in values])
-    client.insert("m", data, column_names=[c.name for c in cols], column_oriented=True,
-                  settings={"async_insert": 0, "insert_deduplication_token": token})
+    client.insert(
+        "m",
+        data,
+        column_names=[c.name for c in cols],
+        column_oriented=True,
+        settings={"async_insert": 0, "insert_deduplication_token": token},
+    )
 
 
 def test_three_versions(tmp_path: Path, client: Any, database: str) -> None:
@@ -66,7 +85,10 @@ def test_three_versions(tmp_path: Path, client: Any, database: str) -> None:
     assert [d for d in diags if d.severity == "error"] == []
     assert [name for name, _ in files] == ["0001_create.sql", "0002_add_note.sql", "0003_v3.sql"]
     sql = dict(files)
-    assert "ADD COLUMN IF NOT EXISTS `note` String DEFAULT 'n/a' AFTER `color`" in sql["0002_add_note.sql"]
+    assert (
+        "ADD COLUMN IF NOT EXISTS `note` String DEFAULT 'n/a' AFTER `color`"
+        in sql["0002_add_note.sql"]
+    )
     assert "MODIFY COLUMN IF EXISTS `n` Int64" in sql["0003_v3.sql"]
     # stable numbering: C is new, so it gets the next number; A and B keep theirs
     assert "Enum8('A' = 1, 'B' = 2, 'C' = 3)" in sql["0003_v3.sql"]
@@ -74,8 +96,13 @@ def test_three_versions(tmp_path: Path, client: Any, database: str) -> None:
     folder = tmp_path / "migrations"
     write(folder, files[:1])
     assert apply_migrations(client, folder, "m", database) == ["0001_create"]
-    client.insert("m", [["old"], [2**31 - 1], ["B"]], column_names=["id", "n", "color"],
-                  column_oriented=True, settings={"async_insert": 0})
+    client.insert(
+        "m",
+        [["old"], [2**31 - 1], ["B"]],
+        column_names=["id", "n", "color"],
+        column_oriented=True,
+        settings={"async_insert": 0},
+    )
     write(folder, files)
     assert apply_migrations(client, folder, "m", database) == ["0002_add_note", "0003_v3"]
     insert(client, unit, 2, [{"id": "new", "n": 2**40, "color": "C", "note": "hello"}], "v3")
@@ -106,8 +133,9 @@ def test_removed_field_kept_unless_destructive(tmp_path: Path, client: Any, data
     files = migrations(unit, diags)
     assert [d.code for d in diags] == ["CH_COLUMN_KEPT"] and diags[0].severity == "warning"
     assert "DROP" not in files[1][1]
-    unit = history_unit(tmp_path / "b", SPEC.replace("table: {", "table: {allow_destructive: true, "),
-                        [V1, v2])
+    unit = history_unit(
+        tmp_path / "b", SPEC.replace("table: {", "table: {allow_destructive: true, "), [V1, v2]
+    )
     files = migrations(unit, [])
     assert "ALTER TABLE `m` DROP COLUMN IF EXISTS `color`" in files[1][1]
     shutil.rmtree(tmp_path / "mig", ignore_errors=True)
@@ -116,9 +144,14 @@ def test_removed_field_kept_unless_destructive(tmp_path: Path, client: Any, data
 
 
 def test_not_migratable_is_a_located_error(tmp_path: Path) -> None:
-    v2 = avsc([ID, {"name": "n", "type": "string"},
-               {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["A", "B"]}},
-               {"name": "extra", "type": "long"}])
+    v2 = avsc(
+        [
+            ID,
+            {"name": "n", "type": "string"},
+            {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["A", "B"]}},
+            {"name": "extra", "type": "long"},
+        ]
+    )
     unit = history_unit(tmp_path, SPEC, [V1, v2])
     diags: list[Diagnostic] = []
     migrations(unit, diags)
@@ -130,14 +163,31 @@ def test_not_migratable_is_a_located_error(tmp_path: Path) -> None:
 
 def test_widenings(tmp_path: Path, client: Any, database: str) -> None:
     dec = {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}
-    v1 = avsc([ID, {"name": "f", "type": "float"}, {"name": "d", "type": dec},
-               {"name": "o", "type": "int"}])
-    v2 = avsc([ID, {"name": "f", "type": "double"}, {"name": "d", "type": {**dec, "precision": 20}},
-               {"name": "o", "type": ["null", "long"], "default": None}])
+    v1 = avsc(
+        [
+            ID,
+            {"name": "f", "type": "float"},
+            {"name": "d", "type": dec},
+            {"name": "o", "type": "int"},
+        ]
+    )
+    v2 = avsc(
+        [
+            ID,
+            {"name": "f", "type": "double"},
+            {"name": "d", "type": {**dec, "precision": 20}},
+            {"name": "o", "type": ["null", "long"], "default": None},
+        ]
+    )
     unit = history_unit(tmp_path, SPEC, [v1, v2])
     diags: list[Diagnostic] = []
     files = migrations(unit, diags)
     assert not [d for d in diags if d.severity == "error"]
     apply_migrations(client, write(tmp_path / "mig", files), "m", database)
     described = dict((r[0], r[1]) for r in client.query("DESCRIBE TABLE m").result_rows)
-    assert described == {"id": "String", "f": "Float64", "d": "Decimal(20, 2)", "o": "Nullable(Int64)"}
+    assert described == {
+        "id": "String",
+        "f": "Float64",
+        "d": "Decimal(20, 2)",
+        "o": "Nullable(Int64)",
+    }

@@ -1,4 +1,4 @@
-# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
+# Copied by `moosegen build` into generated/_runtime/. DO NOT EDIT the copy.
 """Apply a stream's numbered ClickHouse migrations, once each, in order.
 
 `generated/<stream>/migrations/NNNN_<name>.sql` holds one or more statements
@@ -63,7 +63,9 @@ def _quote(identifier: str) -> str:
     return "`" + identifier.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
-def apply_migrations(client: Any, folder: Path, stream: str, database: str = "default") -> list[str]:
+def apply_migrations(
+    client: Any, folder: Path, stream: str, database: str = "default"
+) -> list[str]:
     """Apply the pending migrations of `stream` from `folder`; returns the names applied.
 
     `client` is a clickhouse-connect client (HTTP or chdb). Refuses, before
@@ -76,10 +78,12 @@ def apply_migrations(client: Any, folder: Path, stream: str, database: str = "de
     client.command(f"CREATE DATABASE IF NOT EXISTS {db}")
     client.command(
         f"CREATE TABLE IF NOT EXISTS {db}.{TABLE} (stream String, id UInt32, name String, "
-        "checksum String, applied_at DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY (stream, id)")
+        "checksum String, applied_at DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY (stream, id)"
+    )
     rows = client.query(
         f"SELECT id, name, checksum FROM {db}.{TABLE} WHERE stream = {{stream:String}} ORDER BY id",
-        parameters={"stream": stream}).result_rows
+        parameters={"stream": stream},
+    ).result_rows
     applied = {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
     texts = {number: path.read_text(encoding="utf-8") for number, _, path in files}
     present = {number for number, _, _ in files}
@@ -90,7 +94,8 @@ def apply_migrations(client: Any, folder: Path, stream: str, database: str = "de
             raise MigrationError(
                 f"migration {name} of {stream!r} changed after it was applied (checksum "
                 f"{digest[:12]} in {database}.{TABLE}, file has {checksum(texts[number])[:12]}); "
-                "add a new migration instead of editing an applied one")
+                "add a new migration instead of editing an applied one"
+            )
     done: list[str] = []
     previous = client.database
     client.database = database
@@ -102,10 +107,18 @@ def apply_migrations(client: Any, folder: Path, stream: str, database: str = "de
                 client.command(statement)
             client.insert(
                 TABLE,
-                [[stream], [number], [name], [checksum(texts[number])],
-                 [_dt.datetime.now(_dt.timezone.utc)]],
+                [
+                    [stream],
+                    [number],
+                    [name],
+                    [checksum(texts[number])],
+                    [_dt.datetime.now(_dt.timezone.utc)],
+                ],
                 column_names=["stream", "id", "name", "checksum", "applied_at"],
-                column_oriented=True, database=database, settings={"async_insert": 0})
+                column_oriented=True,
+                database=database,
+                settings={"async_insert": 0},
+            )
             done.append(name)
     finally:
         if previous:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from moosegen.diagnostics import Diagnostic
+from moosegen.diagnostics import Diagnostic, Severity
 from moosegen.runtime.chvalues import quote_identifier, quote_string
 from moosegen.runtime.migrations import MARKER
 from moosegen.schema.ir import Field, Loc, Record
@@ -21,7 +21,6 @@ from moosegen.targets import RenderJob, StreamUnit
 from moosegen.targets.clickhouse_types import (
     IDENT_RE,
     Mapper,
-    can_be_nullable,
     default_literal,
     enum_numbering,
     expression_problem,
@@ -30,8 +29,12 @@ from moosegen.targets.clickhouse_types import (
 )
 
 DEDUP_WINDOW = 10_000
-LINEAGE = (("_topic", "LowCardinality(String)"), ("_partition", "Int32"), ("_offset", "Int64"),
-           ("_timestamp", "DateTime64(3, 'UTC')"))
+LINEAGE = (
+    ("_topic", "LowCardinality(String)"),
+    ("_partition", "Int32"),
+    ("_offset", "Int64"),
+    ("_timestamp", "DateTime64(3, 'UTC')"),
+)
 REPLICATED_PATH = "/clickhouse/tables/{shard}/{database}/{table}"
 SORTABLE_LC = ("String", "FixedString", "Nullable(String)", "Nullable(FixedString")
 
@@ -75,25 +78,37 @@ class _Reporter:
     diags: list[Diagnostic] | None
     seen: set[tuple[str, int, int, str, str]] = field(default_factory=set)
 
-    def at(self, loc: Loc | None, code: str, message: str, severity: str = "warning") -> None:
+    def at(self, loc: Loc | None, code: str, message: str, severity: Severity = "warning") -> None:
         if self.diags is None:
             return
         if loc is None:
-            d = self.unit.stream.smap.diag(("schema",), code, message, severity=severity,
-                                           category="CLICKHOUSE")
+            d = self.unit.stream.smap.diag(
+                ("schema",), code, message, severity=severity, category="CLICKHOUSE"
+            )
         else:
-            d = Diagnostic(loc.path, loc.line, loc.col, severity, code, message,  # type: ignore[arg-type]
-                           "CLICKHOUSE")
+            d = Diagnostic(
+                loc.path,
+                loc.line,
+                loc.col,
+                severity,
+                code,
+                message,
+                "CLICKHOUSE",
+            )
         key = (d.path, d.line, d.col, d.code, d.message)
         if key not in self.seen:
             self.seen.add(key)
             self.diags.append(d)
 
-    def spec(self, where: tuple[str | int, ...], code: str, message: str,
-             severity: str = "error") -> None:
+    def spec(
+        self, where: tuple[str | int, ...], code: str, message: str, severity: Severity = "error"
+    ) -> None:
         if self.diags is not None:
-            self.diags.append(self.unit.stream.smap.diag(where, code, message, severity=severity,
-                                                          category="CLICKHOUSE"))
+            self.diags.append(
+                self.unit.stream.smap.diag(
+                    where, code, message, severity=severity, category="CLICKHOUSE"
+                )
+            )
 
 
 def _uses_stream_schema(unit: StreamUnit, dest: Destination) -> bool:
@@ -106,7 +121,7 @@ def _schema_at(unit: StreamUnit, dest: Destination, index: int) -> Record:
 
 
 def _columns(unit: StreamUnit, dest: Destination, index: int, rep: _Reporter) -> list[Column]:
-    schemas = [v.schema for v in unit.versions[:index + 1]]
+    schemas = [v.schema for v in unit.versions[: index + 1]]
     if not _uses_stream_schema(unit, dest):
         schemas.append(dest.schema)
     mapper = Mapper(enum_numbering(schemas), warn=rep.at)
@@ -121,26 +136,36 @@ def _columns(unit: StreamUnit, dest: Destination, index: int, rep: _Reporter) ->
         col = Column(f.name, f.name, ch_type, comment=f.doc)
         if f.has_default:
             col.default = default_literal(f.type, f.default, ch_type, mapper)
-        if opts.engine in ("CollapsingMergeTree", "VersionedCollapsingMergeTree") \
-                and f.name == opts.sign_column and ch_type != "Int8":
+        if (
+            opts.engine in ("CollapsingMergeTree", "VersionedCollapsingMergeTree")
+            and f.name == opts.sign_column
+            and ch_type != "Int8"
+        ):
             col.type = "Int8"
-            rep.at(f.loc, "CH_SIGN_INT8", f"sign column {f.name!r} is stored as Int8 "
-                   "(values must be 1 or -1)")
+            rep.at(
+                f.loc,
+                "CH_SIGN_INT8",
+                f"sign column {f.name!r} is stored as Int8 (values must be 1 or -1)",
+            )
         if override is not None:
             ow = (*where, "columns", f.name)
             if override.type is not None:
                 problem = type_problem(override.type)
                 if problem:
-                    rep.spec((*ow, "type"), "CH_BAD_TYPE", f"column type {override.type!r}: {problem}")
+                    rep.spec(
+                        (*ow, "type"), "CH_BAD_TYPE", f"column type {override.type!r}: {problem}"
+                    )
                 else:
                     col.type = override.type
             if override.low_cardinality and not col.type.startswith("LowCardinality("):
                 if col.type.startswith(SORTABLE_LC):
                     col.type = f"LowCardinality({col.type})"
                 else:
-                    rep.spec((*ow, "low_cardinality"), "CH_LOW_CARDINALITY",
-                             f"LowCardinality applies to String and FixedString columns, "
-                             f"not {col.type}")
+                    rep.spec(
+                        (*ow, "low_cardinality"),
+                        "CH_LOW_CARDINALITY",
+                        f"LowCardinality applies to String and FixedString columns, not {col.type}",
+                    )
             for attr in ("codec", "default", "materialized"):
                 text = getattr(override, attr)
                 if text is None:
@@ -159,8 +184,11 @@ def _columns(unit: StreamUnit, dest: Destination, index: int, rep: _Reporter) ->
         names = {c.name for c in out}
         for name, ch_type in LINEAGE:
             if name in names:
-                rep.spec((*where, "lineage"), "CH_LINEAGE_CLASH",
-                         f"lineage column {name!r} clashes with a field of the same name")
+                rep.spec(
+                    (*where, "lineage"),
+                    "CH_LINEAGE_CLASH",
+                    f"lineage column {name!r} clashes with a field of the same name",
+                )
                 continue
             out.append(Column(name, None, ch_type, comment="lineage: " + name[1:]))
     return out
@@ -194,15 +222,23 @@ def _sql_value(value: Any) -> str:
     return quote_string(str(value))
 
 
-def _key_list(items: list[str], cols: dict[str, Column], where: tuple[str | int, ...],
-              rep: _Reporter, what: str) -> list[str]:
+def _key_list(
+    items: list[str],
+    cols: dict[str, Column],
+    where: tuple[str | int, ...],
+    rep: _Reporter,
+    what: str,
+) -> list[str]:
     out = []
     for i, item in enumerate(items):
         if IDENT_RE.match(item) and item in cols:
             if what != "PRIMARY KEY" and not can_be_nullable_key(cols[item].type):
-                rep.spec((*where, i), "CH_NULLABLE_KEY",
-                         f"{what} column {item!r} is {cols[item].type}; ClickHouse refuses "
-                         "Nullable sorting keys (make the field non-null or use an expression)")
+                rep.spec(
+                    (*where, i),
+                    "CH_NULLABLE_KEY",
+                    f"{what} column {item!r} is {cols[item].type}; ClickHouse refuses "
+                    "Nullable sorting keys (make the field non-null or use an expression)",
+                )
             out.append(quote(item))
             continue
         problem = expression_problem(item)
@@ -235,8 +271,11 @@ def _table(unit: StreamUnit, dest: Destination, cols: list[Column], rep: _Report
         engine_args = [quote(opts.sign_column)]
     elif engine == "VersionedCollapsingMergeTree":
         if not (opts.sign_column and opts.version_column):
-            rep.spec((*where, "engine"), "CH_ENGINE_COLUMNS",
-                     "VersionedCollapsingMergeTree needs 'sign_column' and 'version_column'")
+            rep.spec(
+                (*where, "engine"),
+                "CH_ENGINE_COLUMNS",
+                "VersionedCollapsingMergeTree needs 'sign_column' and 'version_column'",
+            )
         engine_args = [quote(c) for c in (opts.sign_column, opts.version_column) if c]
     storage = dest.name
     distributed = None
@@ -249,17 +288,25 @@ def _table(unit: StreamUnit, dest: Destination, cols: list[Column], rep: _Report
             storage = dest.name + "_local"
             problem = expression_problem(cluster.sharding_key)
             if problem:
-                rep.spec(("stream",), "CH_BAD_EXPRESSION",
-                         f"cluster sharding_key {cluster.sharding_key!r}: {problem}")
-            distributed = (f"Distributed({quote_string(cluster.name)}, currentDatabase(), "
-                           f"{quote_string(storage)}, {cluster.sharding_key})")
+                rep.spec(
+                    ("stream",),
+                    "CH_BAD_EXPRESSION",
+                    f"cluster sharding_key {cluster.sharding_key!r}: {problem}",
+                )
+            distributed = (
+                f"Distributed({quote_string(cluster.name)}, currentDatabase(), "
+                f"{quote_string(storage)}, {cluster.sharding_key})"
+            )
     engine_sql = f"{engine}({', '.join(engine_args)})" if engine_args or cluster else engine
     clauses: list[str] = []
     if opts.partition_by is not None:
         problem = expression_problem(opts.partition_by)
         if problem:
-            rep.spec((*where, "partition_by"), "CH_BAD_EXPRESSION",
-                     f"partition_by {opts.partition_by!r}: {problem}")
+            rep.spec(
+                (*where, "partition_by"),
+                "CH_BAD_EXPRESSION",
+                f"partition_by {opts.partition_by!r}: {problem}",
+            )
         else:
             clauses.append(f"PARTITION BY {opts.partition_by}")
     order_items = opts.order_by
@@ -271,13 +318,21 @@ def _table(unit: StreamUnit, dest: Destination, cols: list[Column], rep: _Report
     order = _key_list(order_items or [], by_name, order_where, rep, "ORDER BY")
     if opts.primary_key is not None:
         primary = _key_list(opts.primary_key, by_name, (*where, "primary_key"), rep, "PRIMARY KEY")
-        if primary != order[:len(primary)]:
-            rep.spec((*where, "primary_key"), "CH_PRIMARY_KEY",
-                     "primary_key must be a prefix of order_by")
+        if primary != order[: len(primary)]:
+            rep.spec(
+                (*where, "primary_key"),
+                "CH_PRIMARY_KEY",
+                "primary_key must be a prefix of order_by",
+            )
         clauses.append(f"PRIMARY KEY {_tuple(primary)}")
     if not order:
-        rep.spec(where, "CH_NO_ORDER_BY", f"table {dest.name!r} has no order_by and the stream "
-                 "no key: rows are stored unsorted (ORDER BY tuple())", severity="warning")
+        rep.spec(
+            where,
+            "CH_NO_ORDER_BY",
+            f"table {dest.name!r} has no order_by and the stream "
+            "no key: rows are stored unsorted (ORDER BY tuple())",
+            severity="warning",
+        )
     clauses.append(f"ORDER BY {_tuple(order) if order else 'tuple()'}")
     if opts.ttl is not None:
         problem = expression_problem(opts.ttl)
@@ -289,27 +344,41 @@ def _table(unit: StreamUnit, dest: Destination, cols: list[Column], rep: _Report
     if cluster is None:
         settings.setdefault("non_replicated_deduplication_window", DEDUP_WINDOW)
     parts = []
-    for key, value in settings.items():
-        if not IDENT_RE.match(key):
-            rep.spec((*where, "settings", key), "CH_BAD_SETTING", f"invalid setting name {key!r}")
+    for setting, value in settings.items():
+        if not IDENT_RE.match(setting):
+            rep.spec(
+                (*where, "settings", setting), "CH_BAD_SETTING", f"invalid setting name {setting!r}"
+            )
             continue
-        parts.append(f"{key} = {_sql_value(value)}")
+        parts.append(f"{setting} = {_sql_value(value)}")
     if parts:
         clauses.append("SETTINGS " + ", ".join(parts))
     comment = unit.stream.spec.description if dest.is_default else dest.schema.doc
-    return _Table(dest.name, storage, on_cluster, [c.ddl for c in cols], engine_sql, clauses,
-                  distributed, comment)
+    return _Table(
+        dest.name,
+        storage,
+        on_cluster,
+        [c.ddl for c in cols],
+        engine_sql,
+        clauses,
+        distributed,
+        comment,
+    )
 
 
 def _create(table: _Table) -> list[str]:
     body = ",\n".join(f"    {c}" for c in table.columns)
     comment = f"\nCOMMENT {quote_string(table.comment)}" if table.comment else ""
     clauses = "".join(f"\n{c}" for c in table.clauses)
-    out = [f"CREATE TABLE IF NOT EXISTS {quote(table.storage)}{table.on_cluster}\n(\n{body}\n)\n"
-           f"ENGINE = {table.engine}{clauses}{comment}"]
+    out = [
+        f"CREATE TABLE IF NOT EXISTS {quote(table.storage)}{table.on_cluster}\n(\n{body}\n)\n"
+        f"ENGINE = {table.engine}{clauses}{comment}"
+    ]
     if table.distributed:
-        out.append(f"CREATE TABLE IF NOT EXISTS {quote(table.name)}{table.on_cluster} "
-                   f"AS {quote(table.storage)}\nENGINE = {table.distributed}")
+        out.append(
+            f"CREATE TABLE IF NOT EXISTS {quote(table.name)}{table.on_cluster} "
+            f"AS {quote(table.storage)}\nENGINE = {table.distributed}"
+        )
     return out
 
 
@@ -354,37 +423,55 @@ def _migration(unit: StreamUnit, index: int, rep: _Reporter) -> tuple[str, list[
             prev = col.name
             if old_field is None:
                 if not f.has_default and not col.type.startswith(("Nullable(", "Variant(")):
-                    rep.at(f.loc, "CH_FIELD_WITHOUT_DEFAULT",
-                           f"field {f.name!r} is added without a default: existing rows have no "
-                           "value for it; give it a default or bump the stream version",
-                           severity="error")
+                    rep.at(
+                        f.loc,
+                        "CH_FIELD_WITHOUT_DEFAULT",
+                        f"field {f.name!r} is added without a default: existing rows have no "
+                        "value for it; give it a default or bump the stream version",
+                        severity="error",
+                    )
                     continue
-                if f.has_default and col.default is None and col.materialized is None \
-                        and f.default is not None:
-                    rep.at(f.loc, "CH_DEFAULT_NOT_RENDERED",
-                           f"the default of {f.name!r} has no ClickHouse literal; existing rows "
-                           "get the type's zero value")
+                if (
+                    f.has_default
+                    and col.default is None
+                    and col.materialized is None
+                    and f.default is not None
+                ):
+                    rep.at(
+                        f.loc,
+                        "CH_DEFAULT_NOT_RENDERED",
+                        f"the default of {f.name!r} has no ClickHouse literal; existing rows "
+                        "get the type's zero value",
+                    )
                 alter.append(f"ADD COLUMN IF NOT EXISTS {col.ddl} {position}")
                 kinds.append(f"add_{f.name}")
                 continue
             kept.add(old_field.name)
             if renamed:
-                alter.append(f"RENAME COLUMN IF EXISTS {quote(old_field.name)} TO {quote(col.name)}")
+                alter.append(
+                    f"RENAME COLUMN IF EXISTS {quote(old_field.name)} TO {quote(col.name)}"
+                )
                 kinds.append(f"rename_{old_field.name}")
             old_col = old_cols[old_field.name]
             if old_col.ddl.replace(quote(old_col.name), quote(col.name), 1) == col.ddl:
                 continue
             verdict = widening(old_col.type, col.type)
             if verdict is None:
-                rep.at(f.loc, "CH_TYPE_NOT_MIGRATABLE",
-                       f"column {col.name!r} changes from {old_col.type} to {col.type}, which "
-                       "ClickHouse cannot convert in place; bump the stream version",
-                       severity="error")
+                rep.at(
+                    f.loc,
+                    "CH_TYPE_NOT_MIGRATABLE",
+                    f"column {col.name!r} changes from {old_col.type} to {col.type}, which "
+                    "ClickHouse cannot convert in place; bump the stream version",
+                    severity="error",
+                )
                 continue
             if verdict == "lossy":
-                rep.at(f.loc, "CH_LOSSY_PROMOTION",
-                       f"column {col.name!r} changes from {old_col.type} to {col.type}: large "
-                       "integers lose precision")
+                rep.at(
+                    f.loc,
+                    "CH_LOSSY_PROMOTION",
+                    f"column {col.name!r} changes from {old_col.type} to {col.type}: large "
+                    "integers lose precision",
+                )
             alter.append(f"MODIFY COLUMN IF EXISTS {col.ddl}")
             kinds.append(f"modify_{f.name}")
         for name in old_fields:
@@ -394,11 +481,15 @@ def _migration(unit: StreamUnit, index: int, rep: _Reporter) -> tuple[str, list[
                 alter.append(f"DROP COLUMN IF EXISTS {quote(name)}")
                 kinds.append(f"drop_{name}")
             else:
-                rep.spec((*dest.where, "allow_destructive") if dest.options.allow_destructive
-                         else ("schema",), "CH_COLUMN_KEPT",
-                         f"field {name!r} was removed from the schema; column {name!r} of table "
-                         f"{dest.name!r} is kept (set allow_destructive: true to drop it)",
-                         severity="warning")
+                rep.spec(
+                    (*dest.where, "allow_destructive")
+                    if dest.options.allow_destructive
+                    else ("schema",),
+                    "CH_COLUMN_KEPT",
+                    f"field {name!r} was removed from the schema; column {name!r} of table "
+                    f"{dest.name!r} is kept (set allow_destructive: true to drop it)",
+                    severity="warning",
+                )
         for target in targets:
             for clause in alter:
                 statements.append(f"ALTER TABLE {quote(target)}{table.on_cluster} {clause}")
@@ -443,9 +534,19 @@ def jobs(unit: StreamUnit, diags: list[Diagnostic]) -> list[RenderJob]:
         return []
     package = unit.stream.package
     statements = table_sql(unit, diags)
-    out = [RenderJob("clickhouse/table.sql.j2", f"{package}/table.sql",
-                     {"header": unit.header, "marker": MARKER, "statements": statements})]
+    out = [
+        RenderJob(
+            "clickhouse/table.sql.j2",
+            f"{package}/table.sql",
+            {"header": unit.header, "marker": MARKER, "statements": statements},
+        )
+    ]
     for name, sql in migrations(unit, diags):
-        out.append(RenderJob("clickhouse/migration.sql.j2", f"{package}/migrations/{name}",
-                             {"header": unit.header, "sql": sql}))
+        out.append(
+            RenderJob(
+                "clickhouse/migration.sql.j2",
+                f"{package}/migrations/{name}",
+                {"header": unit.header, "sql": sql},
+            )
+        )
     return out

@@ -110,7 +110,9 @@ class Mapper:
 
     def _primitive(self, t: Primitive) -> str:
         if t.name == "null":
-            self.warn(self.loc, "CH_NULL_TYPE", "a field of type null is stored as Nullable(Nothing)")
+            self.warn(
+                self.loc, "CH_NULL_TYPE", "a field of type null is stored as Nullable(Nothing)"
+            )
             return "Nullable(Nothing)"
         if t.logical == "decimal" and t.name == "bytes" and t.precision:
             return self._decimal(t.precision, t.scale or 0)
@@ -118,15 +120,21 @@ class Mapper:
 
     def _decimal(self, precision: int, scale: int) -> str:
         if precision > MAX_DECIMAL_PRECISION:
-            self.warn(self.loc, "CH_LOSSY_DECIMAL",
-                      f"decimal({precision}, {scale}) exceeds ClickHouse's 76 digits; stored as String")
+            self.warn(
+                self.loc,
+                "CH_LOSSY_DECIMAL",
+                f"decimal({precision}, {scale}) exceeds ClickHouse's 76 digits; stored as String",
+            )
             return "String"
         return f"Decimal({precision}, {scale})"
 
     def _record(self, t: Record) -> str:
         if id(t) in self._stack:
-            self.warn(self.loc, "CH_RECURSIVE_RECORD",
-                      f"recursive record {t.fullname} is stored as a JSON String")
+            self.warn(
+                self.loc,
+                "CH_RECURSIVE_RECORD",
+                f"recursive record {t.fullname} is stored as a JSON String",
+            )
             return "String"
         self._stack.append(id(t))
         outer = self.loc
@@ -141,7 +149,9 @@ class Mapper:
     def _union(self, t: UnionType) -> str:
         branches = t.non_null
         if not branches:
-            self.warn(self.loc, "CH_NULL_TYPE", "a union of only null is stored as Nullable(Nothing)")
+            self.warn(
+                self.loc, "CH_NULL_TYPE", "a union of only null is stored as Nullable(Nothing)"
+            )
             return "Nullable(Nothing)"
         members = self._variant_members([self.map(b) for b in branches])
         inner = members[0] if len(members) == 1 else f"Variant({', '.join(members)})"
@@ -150,9 +160,12 @@ class Mapper:
         if can_be_nullable(inner):
             return f"Nullable({inner})"
         kind = inner.split("(", 1)[0]
-        self.warn(self.loc, "CH_NULLABLE_COMPOSITE",
-                  f"ClickHouse cannot store a Nullable {kind}: stored as {inner}, null becomes "
-                  f"{_empty_of(kind)}")
+        self.warn(
+            self.loc,
+            "CH_NULLABLE_COMPOSITE",
+            f"ClickHouse cannot store a Nullable {kind}: stored as {inner}, null becomes "
+            f"{_empty_of(kind)}",
+        )
         return inner
 
     def _variant_members(self, members: list[str]) -> list[str]:
@@ -167,9 +180,12 @@ class Mapper:
             elif m in floats and len(set(floats)) > 1:
                 target = "Float64"
             if target in out:
-                self.warn(self.loc, "CH_UNION_MERGED",
-                          f"union branches {', '.join(members)} share the ClickHouse type "
-                          f"{target}; which branch a value came from is not stored")
+                self.warn(
+                    self.loc,
+                    "CH_UNION_MERGED",
+                    f"union branches {', '.join(members)} share the ClickHouse type "
+                    f"{target}; which branch a value came from is not stored",
+                )
                 continue
             out.append(target)
         return out
@@ -229,8 +245,14 @@ def _time_text(ticks: int, digits: int) -> str:
     return f"{h:03d}:{m:02d}:{s:02d}.{frac:0{digits}d}"
 
 
-_TS_DIGITS = {"timestamp-millis": 3, "timestamp-micros": 6, "timestamp-nanos": 9,
-              "local-timestamp-millis": 3, "local-timestamp-micros": 6, "local-timestamp-nanos": 9}
+_TS_DIGITS = {
+    "timestamp-millis": 3,
+    "timestamp-micros": 6,
+    "timestamp-nanos": 9,
+    "local-timestamp-millis": 3,
+    "local-timestamp-micros": 6,
+    "local-timestamp-nanos": 9,
+}
 
 
 def _literal(t: AvroType, value: Any, mapper: Mapper) -> str:
@@ -266,7 +288,7 @@ def _literal(t: AvroType, value: Any, mapper: Mapper) -> str:
         if t.logical == "decimal":
             return quote_string(_decimal_text(raw, t.scale or 0))
         if t.logical == "duration":
-            months, days, millis = (int.from_bytes(raw[i:i + 4], "little") for i in (0, 4, 8))
+            months, days, millis = (int.from_bytes(raw[i : i + 4], "little") for i in (0, 4, 8))
             return f"tuple({months}, {days}, {millis})"
         return _bytes_literal(raw)
     if isinstance(t, Array):
@@ -286,8 +308,11 @@ def _literal(t: AvroType, value: Any, mapper: Mapper) -> str:
         parts = []
         for f in t.fields:
             v = value[f.name] if f.name in value else f.default
-            parts.append(_literal(f.type, v, mapper) if not isinstance(f.type, UnionType)
-                         else (default_literal(f.type, v, mapper.map(f.type), mapper) or "NULL"))
+            parts.append(
+                _literal(f.type, v, mapper)
+                if not isinstance(f.type, UnionType)
+                else (default_literal(f.type, v, mapper.map(f.type), mapper) or "NULL")
+            )
         return f"tuple({', '.join(parts)})"
     if isinstance(t, UnionType):
         return "NULL" if value is None else _literal(t.branches[0], value, mapper)
@@ -330,7 +355,7 @@ def expression_problem(text: str) -> str | None:
                 i += 2
                 continue
             if c == quote:
-                if text[i + 1:i + 2] == quote:
+                if text[i + 1 : i + 2] == quote:
                     i += 2
                     continue
                 quote = None
@@ -396,7 +421,9 @@ def _widen(a: CHType, b: CHType) -> str | None:
     if (a.name, b.name) == ("Float32", "Float64"):
         return "widen"
     if a.name == "Decimal" and b.name == "Decimal":
-        return "widen" if a.params[1] == b.params[1] and int(b.params[0]) >= int(a.params[0]) else None
+        return (
+            "widen" if a.params[1] == b.params[1] and int(b.params[0]) >= int(a.params[0]) else None
+        )
     if a.name in ("Enum8", "Enum16") and b.name in ("Enum8", "Enum16"):
         return "widen" if set(a.enum) <= set(b.enum) else None
     if a.name == b.name and a.name in ("Array", "Map"):
