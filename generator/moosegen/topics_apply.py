@@ -79,7 +79,8 @@ def topic_from_dict(raw: Mapping[str, Any], where: str = "topic") -> TopicSpec:
     if not isinstance(name, str) or not name:
         raise TopicsApplyError(f"{where}: 'name' must be a non-empty string")
     where = f"{where} ({name})"
-    config = raw.get("config") or {}
+    config = raw.get("config")
+    config = {} if config is None else config
     if not isinstance(config, Mapping):
         raise TopicsApplyError(f"{where}: 'config' must be an object")
     return TopicSpec(
@@ -256,13 +257,15 @@ def plan(admin: AdminClient, topics: Iterable[TopicSpec | Mapping[str, Any]]) ->
 
 
 def _result(future: Any, what: str) -> Any:
+    from concurrent.futures import TimeoutError as FutureTimeout  # not builtin on 3.10
+
     from confluent_kafka import KafkaException
 
     try:
         return future.result(timeout=TIMEOUT_S)
     except KafkaException as exc:
         raise TopicsApplyError(f"{what} failed: {exc.args[0] if exc.args else exc}") from None
-    except TimeoutError:
+    except FutureTimeout:
         raise TopicsApplyError(f"{what} timed out after {TIMEOUT_S:.0f}s") from None
 
 
@@ -283,7 +286,6 @@ def _create_topics(admin: AdminClient, creates: Sequence[CreateTopic]) -> None:
     futures = admin.create_topics(new, request_timeout=TIMEOUT_S)
     for name, future in futures.items():
         _result(future, f"create topic {name}")
-    _wait_visible(admin, {c.topic.name: c.topic.partitions for c in creates})
 
 
 def _add_partitions(admin: AdminClient, adds: Sequence[AddPartitions]) -> None:
@@ -296,7 +298,6 @@ def _add_partitions(admin: AdminClient, adds: Sequence[AddPartitions]) -> None:
     )
     for name, future in futures.items():
         _result(future, f"add partitions to topic {name}")
-    _wait_visible(admin, {a.topic: a.desired for a in adds})
 
 
 def _set_configs(admin: AdminClient, sets: Sequence[SetConfig]) -> None:
@@ -323,25 +324,59 @@ def _set_configs(admin: AdminClient, sets: Sequence[SetConfig]) -> None:
         _result(future, f"alter configs of topic {resource.name}")
 
 
-def _wait_visible(admin: AdminClient, partitions: Mapping[str, int]) -> None:
-    """Wait (bounded) until the metadata shows each topic with its partition count."""
+def _per_broker_clients(
+    admin: AdminClient, client_config: Mapping[str, str | int | float | bool] | None
+) -> list[AdminClient]:
+    """One client bootstrapped on each broker, so each broker's metadata can be checked."""
+    from confluent_kafka.admin import AdminClient
+
+    if client_config is None:
+        return [admin]
+    brokers = admin.list_topics(timeout=TIMEOUT_S).brokers.values()
+    return [
+        AdminClient({**client_config, "bootstrap.servers": f"{b.host}:{b.port}"}) for b in brokers
+    ]
+
+
+def wait_visible(clients: Sequence[AdminClient], partitions: Mapping[str, int]) -> None:
+    """Wait (bounded) until every client's metadata shows each topic with its partitions.
+
+    KRaft brokers apply a created topic asynchronously; waiting on each broker
+    means a producer or a second apply right after sees the new state.
+    """
     deadline = time.monotonic() + TIMEOUT_S
-    while True:
-        existing = _existing_topics(admin.list_topics(timeout=TIMEOUT_S))
+    pending = list(clients)
+    while pending:
+        existing = _existing_topics(pending[0].list_topics(timeout=TIMEOUT_S))
         missing = [
             n for n, p in partitions.items() if n not in existing or existing[n].partitions < p
         ]
         if not missing:
-            return
+            pending.pop(0)
+            continue
         if time.monotonic() > deadline:
             raise TopicsApplyError(f"topics not visible in metadata after the change: {missing}")
         time.sleep(0.1)
 
 
-def execute(admin: AdminClient, changes: Sequence[Change]) -> None:
-    """Carry out planned changes: creates, then partition increases, then config sets."""
-    _create_topics(admin, [c for c in changes if isinstance(c, CreateTopic)])
-    _add_partitions(admin, [c for c in changes if isinstance(c, AddPartitions)])
+def execute(
+    admin: AdminClient,
+    changes: Sequence[Change],
+    client_config: Mapping[str, str | int | float | bool] | None = None,
+) -> None:
+    """Carry out planned changes: creates, then partition increases, then config sets.
+
+    With `client_config`, waits until every broker sees the new topics and
+    partitions; without it, until the broker `admin` asks does.
+    """
+    creates = [c for c in changes if isinstance(c, CreateTopic)]
+    adds = [c for c in changes if isinstance(c, AddPartitions)]
+    _create_topics(admin, creates)
+    _add_partitions(admin, adds)
+    expected = {c.topic.name: c.topic.partitions for c in creates}
+    expected.update({a.topic: a.desired for a in adds})
+    if expected:
+        wait_visible(_per_broker_clients(admin, client_config), expected)
     _set_configs(admin, [c for c in changes if isinstance(c, SetConfig)])
 
 
@@ -354,15 +389,15 @@ def client_config_from_env(env: Mapping[str, str] | None = None) -> dict[str, st
     return {key: source[var] for var, key in ENV_TO_CLIENT_CONFIG.items() if source.get(var)}
 
 
-def admin_client(bootstrap: str | None, client_config: Mapping[str, str] | None) -> AdminClient:
-    from confluent_kafka.admin import AdminClient
-
+def _client_config(
+    bootstrap: str | None, client_config: Mapping[str, str] | None
+) -> dict[str, str | int | float | bool]:
     config: dict[str, str | int | float | bool] = dict(client_config or {})
     if bootstrap:
         config["bootstrap.servers"] = bootstrap
     if not config.get("bootstrap.servers"):
         raise TopicsApplyError("no Kafka bootstrap servers (set KAFKA_BOOTSTRAP_SERVERS)")
-    return AdminClient(config)
+    return config
 
 
 def apply(
@@ -371,11 +406,17 @@ def apply(
     dry_run: bool = False,
     client_config: Mapping[str, str] | None = None,
 ) -> list[Change]:
-    """Plan the changes for `topics` and, unless `dry_run`, carry them out; return them."""
-    admin = admin_client(bootstrap, client_config)
+    """Plan the changes for `topics` and, unless `dry_run`, carry them out; return them.
+
+    `bootstrap` overrides any "bootstrap.servers" in `client_config`.
+    """
+    from confluent_kafka.admin import AdminClient
+
+    config = _client_config(bootstrap, client_config)
+    admin = AdminClient(config)
     changes = plan(admin, topics)
     if not dry_run:
-        execute(admin, changes)
+        execute(admin, changes, config)
     return changes
 
 
