@@ -1,0 +1,3 @@
+"""Shared pytest set-up; fixtures live in plugin modules listed here."""
+
+pytest_plugins = ["tests.kafka_fixtures"]
