@@ -1,0 +1,469 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
+"""Python values (as a pydantic model produces them in python mode) → clickhouse-connect insert values.
+
+`column_converter(ch_type)` returns a function for one value of a column of that
+ClickHouse type, or None when clickhouse-connect takes the value as it is. It is
+driven by the type string alone, so a consumer builds one converter per column
+once and maps it over the column:
+
+    conv = column_converter("Nullable(Enum8('a' = 1, 'b' = 2))")
+    column = values if conv is None else [conv(v) for v in values]
+
+What clickhouse-connect 1.12 needs, and why each converter exists (it corrupts
+silently on bad values instead of failing, so every converter validates):
+
+| ClickHouse type | accepted here | sent to clickhouse-connect |
+|---|---|---|
+| Int8..Int64, UInt8..UInt64 | int (not bool) | the int, range-checked (it would wrap) |
+| Float32/64, Bool, String | float / bool / str or bytes | as is (identity) |
+| Decimal(P, S) | Decimal, int, str | Decimal, checked to fit P digits and S scale (it would mangle) |
+| Enum8/Enum16 | enum.Enum member or str | the symbol str, checked (an unknown one is stored as 0; a str-mixin member hashes by name and misses) |
+| DateTime64(p[, tz]) | aware datetime; naive = UTC wall clock; int ticks | int ticks since the epoch, exact (no float, no process time zone) |
+| Date32 | date | as is (a datetime is cut to its date) |
+| Time64(p) | time, timedelta, int ticks | int ticks |
+| UUID | UUID or str | UUID |
+| FixedString(N) | bytes (or str, UTF-8) of exactly N bytes | bytes |
+| Array(T) / Map(String, V) | list / dict | elements converted |
+| Tuple(a T, ...) | dict (missing keys → None), tuple/list, or a pydantic model | a tuple in element order |
+| Tuple(months UInt32, days UInt32, milliseconds UInt32) | also Avro duration bytes (12, little-endian) or timedelta | a tuple |
+| Variant(T1, ...) | a value of one branch | `TypedVariant(value, branch)`: the first branch, in declared order, that accepts the Python value (clickhouse-connect's own dispatch fails on bytes, Decimal, dict and same-Python-type branches) |
+| Nullable(T), LowCardinality(T) | None or T | None or T's conversion |
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+import struct
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Converter = Callable[[Any], Any]
+
+_INT_RANGES = {
+    "Int8": (-(2**7), 2**7 - 1), "Int16": (-(2**15), 2**15 - 1),
+    "Int32": (-(2**31), 2**31 - 1), "Int64": (-(2**63), 2**63 - 1),
+    "UInt8": (0, 2**8 - 1), "UInt16": (0, 2**16 - 1), "UInt32": (0, 2**32 - 1),
+    "UInt64": (0, 2**64 - 1),
+}
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_DURATION = ("months", "days", "milliseconds")
+
+
+# ------------------------------------------------------------------ type parsing
+
+
+@dataclass
+class CHType:
+    """A parsed ClickHouse type: `Name(args)`; Tuple args carry element names, Enum args pairs."""
+
+    name: str
+    args: list[CHType] = field(default_factory=list)
+    names: list[str | None] = field(default_factory=list)
+    params: list[int | str] = field(default_factory=list)
+    enum: list[tuple[str, int]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if self.enum:
+            inner = ", ".join(f"{quote_string(s)} = {n}" for s, n in self.enum)
+            return f"{self.name}({inner})"
+        if self.args:
+            parts = [
+                (f"{quote_identifier(n)} {a}" if n is not None else str(a))
+                for n, a in zip(self.names, self.args)
+            ]
+            return f"{self.name}({', '.join(parts)})"
+        if self.params:
+            inner = ", ".join(quote_string(p) if isinstance(p, str) else str(p) for p in self.params)
+            return f"{self.name}({inner})"
+        return self.name
+
+
+def quote_identifier(name: str) -> str:
+    """A backtick-quoted identifier, with backslash escapes ClickHouse reads back exactly."""
+    return "`" + _escape(name, "`") + "`"
+
+
+def quote_string(value: str) -> str:
+    """A single-quoted string literal; control characters are escaped, so it is one line."""
+    return "'" + _escape(value, "'") + "'"
+
+
+def _escape(text: str, quote: str) -> str:
+    out = []
+    for ch in text:
+        if ch == "\\" or ch == quote:
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class _Tokens:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def _skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self) -> str:
+        self._skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, ch: str) -> None:
+        if self.peek() != ch:
+            raise ValueError(f"bad ClickHouse type {self.text!r}: expected {ch!r} at {self.pos}")
+        self.pos += 1
+
+    def word(self) -> str:
+        self._skip()
+        start = self.pos
+        while self.pos < len(self.text) and (self.text[self.pos].isalnum() or self.text[self.pos] == "_"):
+            self.pos += 1
+        if start == self.pos:
+            raise ValueError(f"bad ClickHouse type {self.text!r}: expected a name at {self.pos}")
+        return self.text[start:self.pos]
+
+    def quoted(self) -> str:
+        self._skip()
+        quote = self.text[self.pos]
+        self.pos += 1
+        out = []
+        while True:
+            if self.pos >= len(self.text):
+                raise ValueError(f"bad ClickHouse type {self.text!r}: unterminated quote")
+            ch = self.text[self.pos]
+            self.pos += 1
+            if ch == "\\":
+                nxt = self.text[self.pos]
+                self.pos += 1
+                if nxt == "x":
+                    out.append(chr(int(self.text[self.pos:self.pos + 2], 16)))
+                    self.pos += 2
+                else:
+                    out.append({"n": "\n", "r": "\r", "t": "\t", "0": "\0"}.get(nxt, nxt))
+            elif ch == quote:
+                if self.text[self.pos:self.pos + 1] == quote:  # doubled quote
+                    out.append(quote)
+                    self.pos += 1
+                else:
+                    return "".join(out)
+            else:
+                out.append(ch)
+
+    def number(self) -> int:
+        self._skip()
+        start = self.pos
+        if self.text[self.pos] == "-":
+            self.pos += 1
+        while self.pos < len(self.text) and self.text[self.pos].isdigit():
+            self.pos += 1
+        return int(self.text[start:self.pos])
+
+
+def parse_type(text: str) -> CHType:
+    """Parse a ClickHouse type string as DESCRIBE TABLE or moosegen writes it."""
+    tokens = _Tokens(text)
+    result = _parse(tokens)
+    if tokens.peek():
+        raise ValueError(f"bad ClickHouse type {text!r}: trailing text at {tokens.pos}")
+    return result
+
+
+def _parse(tokens: _Tokens) -> CHType:
+    node = CHType(tokens.word())
+    if tokens.peek() != "(":
+        return node
+    tokens.expect("(")
+    while tokens.peek() != ")":
+        ch = tokens.peek()
+        if ch == "'":
+            value = tokens.quoted()
+            if tokens.peek() == "=":
+                tokens.expect("=")
+                node.enum.append((value, tokens.number()))
+            else:
+                node.params.append(value)
+        elif ch.isdigit() or ch == "-":
+            node.params.append(tokens.number())
+        elif ch == "`":
+            node.names.append(tokens.quoted())
+            node.args.append(_parse(tokens))
+        else:
+            save = tokens.pos
+            word = tokens.word()
+            nxt = tokens.peek()
+            if nxt and (nxt.isalpha() or nxt == "_"):  # `name Type` inside a Tuple
+                node.names.append(word)
+                node.args.append(_parse(tokens))
+            else:
+                tokens.pos = save
+                node.names.append(None)
+                node.args.append(_parse(tokens))
+        if tokens.peek() == ",":
+            tokens.expect(",")
+    tokens.expect(")")
+    return node
+
+
+# ------------------------------------------------------------------ converters
+
+
+def column_converter(ch_type: str) -> Converter | None:
+    """A converter for values of one column of `ch_type`, or None when values go in as they are."""
+    return _converter(parse_type(ch_type))
+
+
+def _converter(t: CHType) -> Converter | None:
+    name = t.name
+    if name == "Nullable":
+        inner = _converter(t.args[0])
+        if inner is None:
+            return None
+        return lambda v: None if v is None else inner(v)
+    if name == "LowCardinality":
+        return _converter(t.args[0])
+    if name in _INT_RANGES:
+        return _int_converter(name, *_INT_RANGES[name])
+    if name.startswith("Decimal"):
+        return _decimal_converter(t)
+    if name in ("Enum8", "Enum16"):
+        return _enum_converter(t)
+    if name == "DateTime64":
+        return _datetime64_converter(int(t.params[0]))
+    if name == "Date32" or name == "Date":
+        return _date
+    if name == "Time64":
+        return _time64_converter(int(t.params[0]))
+    if name == "UUID":
+        return _uuid
+    if name == "FixedString":
+        return _fixed_converter(int(t.params[0]))
+    if name == "Array":
+        return _array_converter(_converter(t.args[0]))
+    if name == "Map":
+        return _map_converter(_converter(t.args[1]))
+    if name == "Tuple":
+        return _tuple_converter(t)
+    if name == "Variant":
+        return _variant_converter(t)
+    return None
+
+
+def _int_converter(name: str, lo: int, hi: int) -> Converter:
+    def convert(v: Any) -> int:
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise TypeError(f"{name} needs an int, got {type(v).__name__}")
+        if not lo <= v <= hi:
+            raise ValueError(f"{v} does not fit {name}")
+        return v
+    return convert
+
+
+def _decimal_converter(t: CHType) -> Converter:
+    if t.name == "Decimal":
+        precision, scale = int(t.params[0]), int(t.params[1])
+    else:  # Decimal32(S) ...
+        precision = {"Decimal32": 9, "Decimal64": 18, "Decimal128": 38, "Decimal256": 76}[t.name]
+        scale = int(t.params[0])
+    limit = decimal.Decimal(10) ** (precision - scale)
+    label = f"Decimal({precision}, {scale})"
+
+    def convert(v: Any) -> decimal.Decimal:
+        if isinstance(v, bool) or not isinstance(v, (decimal.Decimal, int, str)):
+            raise TypeError(f"{label} needs a Decimal, got {type(v).__name__}")
+        d = decimal.Decimal(v)
+        if not d.is_finite():
+            raise ValueError(f"{v} does not fit {label}")
+        exponent = d.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -scale and d != d.quantize(
+                decimal.Decimal(1).scaleb(-scale)):
+            raise ValueError(f"{v} has more than {scale} decimal places for {label}")
+        if abs(d) >= limit:
+            raise ValueError(f"{v} does not fit {label}")
+        return d
+    return convert
+
+
+def _enum_converter(t: CHType) -> Converter:
+    symbols = frozenset(s for s, _ in t.enum)
+
+    def convert(v: Any) -> str:
+        if isinstance(v, enum.Enum):
+            v = v.value
+        if not isinstance(v, str) or v not in symbols:
+            raise ValueError(f"{v!r} is not one of {sorted(symbols)}")
+        return str(v)
+    return convert
+
+
+def _datetime64_converter(precision: int) -> Converter:
+    scale = 10**precision
+
+    def convert(v: Any) -> int:
+        if isinstance(v, bool):
+            raise TypeError("DateTime64 needs a datetime")
+        if isinstance(v, int):
+            return int(v)
+        if isinstance(v, str):
+            v = _dt.datetime.fromisoformat(v)
+        if not isinstance(v, _dt.datetime):
+            raise TypeError(f"DateTime64 needs a datetime, got {type(v).__name__}")
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=_dt.timezone.utc)
+        delta = v - _EPOCH
+        micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        return int(micros * scale // 1_000_000)
+    return convert
+
+
+def _date(v: Any) -> Any:
+    if isinstance(v, _dt.datetime):
+        return v.date()
+    if isinstance(v, str):
+        return _dt.date.fromisoformat(v)
+    if not isinstance(v, _dt.date):
+        raise TypeError(f"Date32 needs a date, got {type(v).__name__}")
+    return v
+
+
+def _time64_converter(precision: int) -> Converter:
+    scale = 10**precision
+
+    def convert(v: Any) -> int:
+        if isinstance(v, bool):
+            raise TypeError("Time64 needs a time")
+        if isinstance(v, int):
+            return int(v)
+        if isinstance(v, str):
+            v = _dt.time.fromisoformat(v)
+        if isinstance(v, _dt.time):
+            micros = ((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond
+        elif isinstance(v, _dt.timedelta):
+            micros = (v.days * 86_400 + v.seconds) * 1_000_000 + v.microseconds
+        else:
+            raise TypeError(f"Time64 needs a time, got {type(v).__name__}")
+        return int(micros * scale // 1_000_000)
+    return convert
+
+
+def _uuid(v: Any) -> uuid.UUID:
+    return v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))
+
+
+def _fixed_converter(size: int) -> Converter:
+    def convert(v: Any) -> bytes:
+        data = v.encode() if isinstance(v, str) else bytes(v)
+        if len(data) != size:
+            raise ValueError(f"FixedString({size}) needs exactly {size} bytes, got {len(data)}")
+        return data
+    return convert
+
+
+def _array_converter(inner: Converter | None) -> Converter:
+    def convert(v: Any) -> list[Any]:
+        if not isinstance(v, (list, tuple)):
+            raise TypeError(f"Array needs a list, got {type(v).__name__}")
+        return list(v) if inner is None else [inner(x) for x in v]
+    return convert
+
+
+def _map_converter(inner: Converter | None) -> Converter:
+    def convert(v: Any) -> dict[Any, Any]:
+        if not isinstance(v, dict):
+            raise TypeError(f"Map needs a dict, got {type(v).__name__}")
+        return dict(v) if inner is None else {k: inner(x) for k, x in v.items()}
+    return convert
+
+
+def _tuple_converter(t: CHType) -> Converter:
+    names = list(t.names)
+    convs = [_converter(a) for a in t.args]
+    is_duration = (tuple(names) == _DURATION and all(a.name == "UInt32" for a in t.args))
+
+    def element(i: int, x: Any) -> Any:
+        c = convs[i]
+        return x if c is None or x is None else c(x)
+
+    def convert(v: Any) -> tuple[Any, ...]:
+        if is_duration:
+            if isinstance(v, (bytes, bytearray)):
+                return tuple(struct.unpack("<III", bytes(v)))
+            if isinstance(v, _dt.timedelta):
+                return (0, v.days, v.seconds * 1000 + v.microseconds // 1000)
+        if hasattr(v, "model_dump"):
+            v = v.model_dump()
+        if isinstance(v, dict):
+            return tuple(element(i, v.get(n)) for i, n in enumerate(names) if n is not None)
+        if isinstance(v, (tuple, list)) and len(v) == len(convs):
+            return tuple(element(i, x) for i, x in enumerate(v))
+        raise TypeError(f"Tuple needs a dict or a tuple of {len(convs)}, got {type(v).__name__}")
+    return convert
+
+
+def _accepts(t: CHType) -> Callable[[Any], bool]:
+    """Whether a Python value belongs to a Variant branch of this type."""
+    name = t.name
+    if name in _INT_RANGES:
+        lo, hi = _INT_RANGES[name]
+        return lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+    if name in ("Float32", "Float64"):
+        return lambda v: isinstance(v, float)
+    if name == "Bool":
+        return lambda v: isinstance(v, bool)
+    if name == "String":
+        return lambda v: isinstance(v, (str, bytes))
+    if name.startswith("Decimal"):
+        return lambda v: isinstance(v, decimal.Decimal)
+    if name in ("Enum8", "Enum16"):
+        symbols = {s for s, _ in t.enum}
+        return lambda v: (v.value if isinstance(v, enum.Enum) else v) in symbols
+    if name == "DateTime64":
+        return lambda v: isinstance(v, _dt.datetime)
+    if name in ("Date32", "Date"):
+        return lambda v: isinstance(v, _dt.date) and not isinstance(v, _dt.datetime)
+    if name == "Time64":
+        return lambda v: isinstance(v, (_dt.time, _dt.timedelta))
+    if name == "UUID":
+        return lambda v: isinstance(v, uuid.UUID)
+    if name == "FixedString":
+        size = int(t.params[0])
+        return lambda v: isinstance(v, bytes) and len(v) == size
+    if name == "Array":
+        return lambda v: isinstance(v, (list, tuple))
+    if name == "Map":
+        return lambda v: isinstance(v, dict)
+    if name == "Tuple":
+        keys = {n for n in t.names if n is not None}
+        return lambda v: (isinstance(v, dict) and set(v) <= keys) or (
+            hasattr(v, "model_dump") and set(v.model_dump()) <= keys)
+    return lambda v: False
+
+
+def _variant_converter(t: CHType) -> Converter:
+    from clickhouse_connect.datatypes.dynamic import TypedVariant
+    from clickhouse_connect.datatypes.registry import get_from_name
+
+    branches = [(_accepts(a), _converter(a), get_from_name(str(a)).name) for a in t.args]
+
+    def convert(v: Any) -> Any:
+        if v is None:
+            return None
+        for accepts, conv, type_name in branches:
+            if accepts(v):
+                return TypedVariant(v if conv is None else conv(v), type_name)
+        raise TypeError(f"{type(v).__name__} value {v!r} fits no branch of {t}")
+    return convert
