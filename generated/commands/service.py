@@ -26,12 +26,12 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig('command_id', 'command_id', 'UUID'),  # noqa: E501
-                ColumnConfig('issued_at', 'issued_at', "DateTime64(3, 'UTC')"),  # noqa: E501
-                ColumnConfig('aggregate_id', 'aggregate_id', 'String'),  # noqa: E501
-                ColumnConfig('command', 'command', "Enum8('create' = 1, 'update' = 2, 'delete' = 3)"),  # noqa: E501
-                ColumnConfig('body', 'body', 'Map(String, String)'),  # noqa: E501
-                ColumnConfig('issued_by', 'issued_by', 'Nullable(String)'),  # noqa: E501
+                ColumnConfig('command_id', 'command_id', 'UUID', None),  # noqa: E501
+                ColumnConfig('issued_at', 'issued_at', "DateTime64(3, 'UTC')", None),  # noqa: E501
+                ColumnConfig('aggregate_id', 'aggregate_id', 'String', None),  # noqa: E501
+                ColumnConfig('command', 'command', "Enum8('create' = 1, 'update' = 2, 'delete' = 3)", None),  # noqa: E501
+                ColumnConfig('body', 'body', 'Map(String, String)', None),  # noqa: E501
+                ColumnConfig('issued_by', 'issued_by', 'Nullable(String)', None),  # noqa: E501
             ),
         ),
     ),

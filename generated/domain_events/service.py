@@ -26,11 +26,11 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig('aggregate_id', 'aggregate_id', 'String'),  # noqa: E501
-                ColumnConfig('sequence', 'sequence', 'Int64'),  # noqa: E501
-                ColumnConfig('event_type', 'event_type', 'String'),  # noqa: E501
-                ColumnConfig('occurred_at', 'occurred_at', "DateTime64(6, 'UTC')"),  # noqa: E501
-                ColumnConfig('payload', 'payload', 'String'),  # noqa: E501
+                ColumnConfig('aggregate_id', 'aggregate_id', 'String', None),  # noqa: E501
+                ColumnConfig('sequence', 'sequence', 'Int64', None),  # noqa: E501
+                ColumnConfig('event_type', 'event_type', 'String', None),  # noqa: E501
+                ColumnConfig('occurred_at', 'occurred_at', "DateTime64(6, 'UTC')", None),  # noqa: E501
+                ColumnConfig('payload', 'payload', 'String', None),  # noqa: E501
             ),
         ),
     ),

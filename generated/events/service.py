@@ -26,17 +26,17 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig('id', 'id', 'UUID'),  # noqa: E501
-                ColumnConfig('timestamp', 'timestamp', "DateTime64(3, 'UTC')"),  # noqa: E501
-                ColumnConfig('user_id', 'user_id', 'String'),  # noqa: E501
-                ColumnConfig('event_type', 'event_type', "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' = 4, 'important' = 5)"),  # noqa: E501
-                ColumnConfig('amount', 'amount', 'Nullable(Decimal(18, 4))'),  # noqa: E501
-                ColumnConfig('data', 'data', 'Map(String, String)'),  # noqa: E501
-                ColumnConfig('processed_by', 'processed_by', 'Nullable(String)'),  # noqa: E501
-                ColumnConfig('_topic', None, 'LowCardinality(String)'),  # noqa: E501
-                ColumnConfig('_partition', None, 'Int32'),  # noqa: E501
-                ColumnConfig('_offset', None, 'Int64'),  # noqa: E501
-                ColumnConfig('_timestamp', None, "DateTime64(3, 'UTC')"),  # noqa: E501
+                ColumnConfig('id', 'id', 'UUID', None),  # noqa: E501
+                ColumnConfig('timestamp', 'timestamp', "DateTime64(3, 'UTC')", None),  # noqa: E501
+                ColumnConfig('user_id', 'user_id', 'String', None),  # noqa: E501
+                ColumnConfig('event_type', 'event_type', "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' = 4, 'important' = 5)", 'click'),  # noqa: E501
+                ColumnConfig('amount', 'amount', 'Nullable(Decimal(18, 4))', None),  # noqa: E501
+                ColumnConfig('data', 'data', 'Map(String, String)', {}),  # noqa: E501
+                ColumnConfig('processed_by', 'processed_by', 'Nullable(String)', None),  # noqa: E501
+                ColumnConfig('_topic', None, 'LowCardinality(String)', None),  # noqa: E501
+                ColumnConfig('_partition', None, 'Int32', None),  # noqa: E501
+                ColumnConfig('_offset', None, 'Int64', None),  # noqa: E501
+                ColumnConfig('_timestamp', None, "DateTime64(3, 'UTC')", None),  # noqa: E501
             ),
         ),
         DestinationConfig(
@@ -44,10 +44,10 @@ CONFIG = ServiceConfig(
             is_default=False,
             transform='hooks.events:to_analytics',
             columns=(
-                ColumnConfig('id', 'id', 'UUID'),  # noqa: E501
-                ColumnConfig('timestamp', 'timestamp', "DateTime64(3, 'UTC')"),  # noqa: E501
-                ColumnConfig('user_id', 'user_id', 'String'),  # noqa: E501
-                ColumnConfig('event_type', 'event_type', "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' = 4, 'important' = 5)"),  # noqa: E501
+                ColumnConfig('id', 'id', 'UUID', None),  # noqa: E501
+                ColumnConfig('timestamp', 'timestamp', "DateTime64(3, 'UTC')", None),  # noqa: E501
+                ColumnConfig('user_id', 'user_id', 'String', None),  # noqa: E501
+                ColumnConfig('event_type', 'event_type', "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' = 4, 'important' = 5)", None),  # noqa: E501
             ),
         ),
     ),

@@ -26,12 +26,12 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig('query_id', 'query_id', 'UUID'),  # noqa: E501
-                ColumnConfig('asked_at', 'asked_at', "DateTime64(3, 'UTC')"),  # noqa: E501
-                ColumnConfig('query', 'query', 'String'),  # noqa: E501
-                ColumnConfig('parameters', 'parameters', 'Map(String, String)'),  # noqa: E501
-                ColumnConfig('duration_ms', 'duration_ms', 'Int32'),  # noqa: E501
-                ColumnConfig('rows', 'rows', 'Int64'),  # noqa: E501
+                ColumnConfig('query_id', 'query_id', 'UUID', None),  # noqa: E501
+                ColumnConfig('asked_at', 'asked_at', "DateTime64(3, 'UTC')", None),  # noqa: E501
+                ColumnConfig('query', 'query', 'String', None),  # noqa: E501
+                ColumnConfig('parameters', 'parameters', 'Map(String, String)', None),  # noqa: E501
+                ColumnConfig('duration_ms', 'duration_ms', 'Int32', 0),  # noqa: E501
+                ColumnConfig('rows', 'rows', 'Int64', 0),  # noqa: E501
             ),
         ),
     ),

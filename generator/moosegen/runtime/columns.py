@@ -80,7 +80,12 @@ class ColumnBuilder:
             if field is None:
                 values = self._lineage(column.name, sources)
             else:
-                values = [row.get(field) for row in rows]
+                default = column.default
+                if isinstance(default, (dict, list)):
+                    values = [row[field] if field in row else type(default)(default)
+                              for row in rows]
+                else:
+                    values = [row.get(field, default) for row in rows]
             if conv is not None:
                 values = [None if v is None else conv(v) for v in values]
             data.append(values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 LINEAGE_FIELDS = ("_topic", "_partition", "_offset", "_timestamp")
 
@@ -20,6 +21,9 @@ class ColumnConfig:
     name: str
     field: str | None
     type: str
+    # The field's default, filled in when a validated row leaves the field out (the
+    # TypedDict adapters mark defaulted fields NotRequired); None when there is none.
+    default: Any = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def ensure_topics(bootstrap: str, topics_file: Path, timeout_s: float = 30.0,
         except Exception as exc:  # noqa: BLE001
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise
-    log.info("topics created", extra={"event": "topics", "created": created})
+    log.info("topics created", extra={"event": "topics", "topics": created})
     return sorted(created)
 
 

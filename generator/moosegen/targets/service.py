@@ -51,12 +51,17 @@ def destination_columns(unit: StreamUnit, dest: Destination) -> list[dict[str, A
     except ImportError:
         columns = None
     if columns is not None:
-        return [{"name": c.name, "field": c.field, "type": c.type}
+        defaults = {f.name: f.default for f in dest.schema.fields if f.has_default}
+        return [{"name": c.name, "field": c.field, "type": c.type,
+                 "default": defaults.get(c.field) if c.field else None}
                 for c in columns(unit, dest) if getattr(c, "insertable", True)]
     cols: list[dict[str, Any]] = [{"name": f.name, "field": f.name, "type": _fallback_type(f.type)}
                                   for f in dest.schema.fields]
+    defaults = {f.name: f.default for f in dest.schema.fields if f.has_default}
+    for c in cols:
+        c["default"] = defaults.get(c["field"]) if c["field"] else None
     if dest.is_default and getattr(dest.options, "lineage", False):
-        cols += [{"name": n, "field": None, "type": t} for n, t in LINEAGE]
+        cols += [{"name": n, "field": None, "type": t, "default": None} for n, t in LINEAGE]
     return cols
 
 
