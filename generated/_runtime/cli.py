@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import logs
+from . import lifecycle, logs
 from .config import ServiceConfig
 from .hooks import HookError
 
@@ -75,6 +75,7 @@ def _env_int(name: str) -> int | None:
 
 
 def main(config: ServiceConfig, argv: Sequence[str] | None = None) -> int:
+    lifecycle.install()  # before anything slow, so an early SIGTERM is a clean stop too
     command, cfg = parse(config, argv)
     if command == "setup":
         from .runner import connect_clickhouse

@@ -3,6 +3,10 @@
 
 import sys
 
-from .service import main
+from .._runtime import lifecycle
+
+lifecycle.install()  # first: a SIGTERM during start-up is a clean stop as well
+
+from .service import main  # noqa: E402
 
 sys.exit(main())

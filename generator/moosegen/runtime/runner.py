@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from .config import DestinationConfig, ServiceConfig
 from .deadletter import DeadLetterWriter, decide
 from .errors import DataError, TransientError, is_data_error
 from .hooks import resolve
+from .lifecycle import STOP, install
 from .metrics import Health, Metrics, serve
 from .pipeline import Failure, Item, Pipeline, Routed
 from .planning import Block, decode_plan
@@ -70,7 +70,6 @@ class Runner:
         self.producer = producer
         self.client = client
         self.dlq: DeadLetterWriter | None = None
-        self.stop = False
         self.assigned: set[int] = set()
         self.http: Any = None
 
@@ -137,15 +136,18 @@ class Runner:
         log.info("partitions revoked", extra={"event": "revoke",
                                               "partitions": [tp.partition for tp in partitions]})
 
+    @property
+    def stop(self) -> bool:
+        return STOP.is_set()
+
     def request_stop(self, *_: Any) -> None:
-        self.stop = True
+        STOP.set()
 
     # -- main loop ---------------------------------------------------------
     def run(self) -> int:
         cfg = self.config
+        install()
         self.connect()
-        signal.signal(signal.SIGTERM, self.request_stop)
-        signal.signal(signal.SIGINT, self.request_stop)
         if cfg.metrics_enabled or cfg.health_enabled:
             self.http = serve(cfg.metrics_port, self.metrics if cfg.metrics_enabled else None,
                               self.health)
