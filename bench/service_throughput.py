@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
-
 from moosegen.runtime.columns import ColumnBuilder, RowSource
 from moosegen.runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
 from moosegen.runtime.pipeline import Pipeline
+
 from tests.runtime import events_models
 
 ENUM = "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' = 4, 'important' = 5)"

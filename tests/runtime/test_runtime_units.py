@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import pytest
-
 from moosegen.runtime.batching import Batcher
 from moosegen.runtime.columns import ColumnBuilder, RowSource
 from moosegen.runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
@@ -17,6 +16,7 @@ from moosegen.runtime.errors import is_data_error
 from moosegen.runtime.hooks import HookError, resolve
 from moosegen.runtime.pipeline import Failure, Pipeline
 from moosegen.runtime.planning import Block, decode_plan, encode_plan
+
 from tests.runtime import events_models
 
 
