@@ -1,5 +1,5 @@
-# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
-"""Python values (as a pydantic model produces them in python mode) → clickhouse-connect insert values.
+# Copied by `moosegen build` into generated/_runtime/. DO NOT EDIT the copy.
+"""Python values (pydantic python mode) → clickhouse-connect insert values, per column type.
 
 `column_converter(ch_type)` returns a function for one value of a column of that
 ClickHouse type, or None when clickhouse-connect takes the value as it is. It is
@@ -12,22 +12,28 @@ once and maps it over the column:
 What clickhouse-connect 1.12 needs, and why each converter exists (it corrupts
 silently on bad values instead of failing, so every converter validates):
 
-| ClickHouse type | accepted here | sent to clickhouse-connect |
-|---|---|---|
-| Int8..Int64, UInt8..UInt64 | int (not bool) | the int, range-checked (it would wrap) |
-| Float32/64, Bool, String | float / bool / str or bytes | as is (identity) |
-| Decimal(P, S) | Decimal, int, str | Decimal, checked to fit P digits and S scale (it would mangle) |
-| Enum8/Enum16 | enum.Enum member or str | the symbol str, checked (an unknown one is stored as 0; a str-mixin member hashes by name and misses) |
-| DateTime64(p[, tz]) | aware datetime; naive = UTC wall clock; int ticks | int ticks since the epoch, exact (no float, no process time zone) |
-| Date32 | date | as is (a datetime is cut to its date) |
-| Time64(p) | time, timedelta, int ticks | int ticks |
-| UUID | UUID or str | UUID |
-| FixedString(N) | bytes (or str, UTF-8) of exactly N bytes | bytes |
-| Array(T) / Map(String, V) | list / dict | elements converted |
-| Tuple(a T, ...) | dict (missing keys → None), tuple/list, or a pydantic model | a tuple in element order |
-| Tuple(months UInt32, days UInt32, milliseconds UInt32) | also Avro duration bytes (12, little-endian) or timedelta | a tuple |
-| Variant(T1, ...) | a value of one branch | `TypedVariant(value, branch)`: the first branch, in declared order, that accepts the Python value (clickhouse-connect's own dispatch fails on bytes, Decimal, dict and same-Python-type branches) |
-| Nullable(T), LowCardinality(T) | None or T | None or T's conversion |
+- Int8..Int64, UInt8..UInt64: an int (not a bool), range-checked (it would wrap).
+- Float32/64, Bool, String: taken as they are (no converter). Avro bytes go into
+  String as bytes; read them back with `column_formats={col: "bytes"}`.
+- Decimal(P, S): Decimal/int/str → Decimal, checked to fit P digits and S places
+  (an out-of-range value is mangled).
+- Enum8/Enum16: an enum.Enum member or str → the symbol str, checked (an unknown
+  symbol is stored as 0; a str-mixin member hashes by its name and misses).
+- DateTime64(p[, tz]): aware datetime (naive = UTC wall clock) or int ticks →
+  exact int ticks since the epoch (no float, no process time zone).
+- Date32: date (a datetime is cut to its date). Time64(p): time, timedelta or
+  int ticks → int ticks. UUID: UUID or str → UUID.
+- FixedString(N): bytes (or str, UTF-8) of exactly N bytes.
+- Array(T), Map(String, V): list / dict, elements converted.
+- Tuple(a T, ...): dict (missing keys → None), tuple/list or pydantic model → a
+  tuple in element order. The Avro duration tuple
+  Tuple(months UInt32, days UInt32, milliseconds UInt32) also takes the 12
+  Avro bytes (little-endian) or a timedelta.
+- Variant(T1, ...): `TypedVariant(value, branch)` for the first branch, in
+  declared (Avro) order, that accepts the Python value; clickhouse-connect's own
+  dispatch fails on bytes, Decimal, dict and branches sharing a Python type.
+- Nullable(T), LowCardinality(T): None passes, else T's conversion.
+- A recursive record stored as String takes its JSON text from the caller.
 """
 
 from __future__ import annotations
@@ -44,9 +50,13 @@ from typing import Any
 Converter = Callable[[Any], Any]
 
 _INT_RANGES = {
-    "Int8": (-(2**7), 2**7 - 1), "Int16": (-(2**15), 2**15 - 1),
-    "Int32": (-(2**31), 2**31 - 1), "Int64": (-(2**63), 2**63 - 1),
-    "UInt8": (0, 2**8 - 1), "UInt16": (0, 2**16 - 1), "UInt32": (0, 2**32 - 1),
+    "Int8": (-(2**7), 2**7 - 1),
+    "Int16": (-(2**15), 2**15 - 1),
+    "Int32": (-(2**31), 2**31 - 1),
+    "Int64": (-(2**63), 2**63 - 1),
+    "UInt8": (0, 2**8 - 1),
+    "UInt16": (0, 2**16 - 1),
+    "UInt32": (0, 2**32 - 1),
     "UInt64": (0, 2**64 - 1),
 }
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
@@ -73,11 +83,13 @@ class CHType:
         if self.args:
             parts = [
                 (f"{quote_identifier(n)} {a}" if n is not None else str(a))
-                for n, a in zip(self.names, self.args)
+                for n, a in zip(self.names, self.args, strict=True)
             ]
             return f"{self.name}({', '.join(parts)})"
         if self.params:
-            inner = ", ".join(quote_string(p) if isinstance(p, str) else str(p) for p in self.params)
+            inner = ", ".join(
+                quote_string(p) if isinstance(p, str) else str(p) for p in self.params
+            )
             return f"{self.name}({inner})"
         return self.name
 
@@ -131,11 +143,13 @@ class _Tokens:
     def word(self) -> str:
         self._skip()
         start = self.pos
-        while self.pos < len(self.text) and (self.text[self.pos].isalnum() or self.text[self.pos] == "_"):
+        while self.pos < len(self.text) and (
+            self.text[self.pos].isalnum() or self.text[self.pos] == "_"
+        ):
             self.pos += 1
         if start == self.pos:
             raise ValueError(f"bad ClickHouse type {self.text!r}: expected a name at {self.pos}")
-        return self.text[start:self.pos]
+        return self.text[start : self.pos]
 
     def quoted(self) -> str:
         self._skip()
@@ -151,12 +165,12 @@ class _Tokens:
                 nxt = self.text[self.pos]
                 self.pos += 1
                 if nxt == "x":
-                    out.append(chr(int(self.text[self.pos:self.pos + 2], 16)))
+                    out.append(chr(int(self.text[self.pos : self.pos + 2], 16)))
                     self.pos += 2
                 else:
                     out.append({"n": "\n", "r": "\r", "t": "\t", "0": "\0"}.get(nxt, nxt))
             elif ch == quote:
-                if self.text[self.pos:self.pos + 1] == quote:  # doubled quote
+                if self.text[self.pos : self.pos + 1] == quote:  # doubled quote
                     out.append(quote)
                     self.pos += 1
                 else:
@@ -171,7 +185,7 @@ class _Tokens:
             self.pos += 1
         while self.pos < len(self.text) and self.text[self.pos].isdigit():
             self.pos += 1
-        return int(self.text[start:self.pos])
+        return int(self.text[start : self.pos])
 
 
 def parse_type(text: str) -> CHType:
@@ -270,6 +284,7 @@ def _int_converter(name: str, lo: int, hi: int) -> Converter:
         if not lo <= v <= hi:
             raise ValueError(f"{v} does not fit {name}")
         return v
+
     return convert
 
 
@@ -289,12 +304,16 @@ def _decimal_converter(t: CHType) -> Converter:
         if not d.is_finite():
             raise ValueError(f"{v} does not fit {label}")
         exponent = d.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -scale and d != d.quantize(
-                decimal.Decimal(1).scaleb(-scale)):
+        if (
+            isinstance(exponent, int)
+            and exponent < -scale
+            and d != d.quantize(decimal.Decimal(1).scaleb(-scale))
+        ):
             raise ValueError(f"{v} has more than {scale} decimal places for {label}")
         if abs(d) >= limit:
             raise ValueError(f"{v} does not fit {label}")
         return d
+
     return convert
 
 
@@ -307,6 +326,7 @@ def _enum_converter(t: CHType) -> Converter:
         if not isinstance(v, str) or v not in symbols:
             raise ValueError(f"{v!r} is not one of {sorted(symbols)}")
         return str(v)
+
     return convert
 
 
@@ -327,6 +347,7 @@ def _datetime64_converter(precision: int) -> Converter:
         delta = v - _EPOCH
         micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
         return int(micros * scale // 1_000_000)
+
     return convert
 
 
@@ -357,6 +378,7 @@ def _time64_converter(precision: int) -> Converter:
         else:
             raise TypeError(f"Time64 needs a time, got {type(v).__name__}")
         return int(micros * scale // 1_000_000)
+
     return convert
 
 
@@ -370,6 +392,7 @@ def _fixed_converter(size: int) -> Converter:
         if len(data) != size:
             raise ValueError(f"FixedString({size}) needs exactly {size} bytes, got {len(data)}")
         return data
+
     return convert
 
 
@@ -378,6 +401,7 @@ def _array_converter(inner: Converter | None) -> Converter:
         if not isinstance(v, (list, tuple)):
             raise TypeError(f"Array needs a list, got {type(v).__name__}")
         return list(v) if inner is None else [inner(x) for x in v]
+
     return convert
 
 
@@ -386,13 +410,14 @@ def _map_converter(inner: Converter | None) -> Converter:
         if not isinstance(v, dict):
             raise TypeError(f"Map needs a dict, got {type(v).__name__}")
         return dict(v) if inner is None else {k: inner(x) for k, x in v.items()}
+
     return convert
 
 
 def _tuple_converter(t: CHType) -> Converter:
     names = list(t.names)
     convs = [_converter(a) for a in t.args]
-    is_duration = (tuple(names) == _DURATION and all(a.name == "UInt32" for a in t.args))
+    is_duration = tuple(names) == _DURATION and all(a.name == "UInt32" for a in t.args)
 
     def element(i: int, x: Any) -> Any:
         c = convs[i]
@@ -411,6 +436,7 @@ def _tuple_converter(t: CHType) -> Converter:
         if isinstance(v, (tuple, list)) and len(v) == len(convs):
             return tuple(element(i, x) for i, x in enumerate(v))
         raise TypeError(f"Tuple needs a dict or a tuple of {len(convs)}, got {type(v).__name__}")
+
     return convert
 
 
@@ -448,8 +474,10 @@ def _accepts(t: CHType) -> Callable[[Any], bool]:
         return lambda v: isinstance(v, dict)
     if name == "Tuple":
         keys = {n for n in t.names if n is not None}
-        return lambda v: (isinstance(v, dict) and set(v) <= keys) or (
-            hasattr(v, "model_dump") and set(v.model_dump()) <= keys)
+        return lambda v: (
+            (isinstance(v, dict) and set(v) <= keys)
+            or (hasattr(v, "model_dump") and set(v.model_dump()) <= keys)
+        )
     return lambda v: False
 
 
@@ -466,4 +494,5 @@ def _variant_converter(t: CHType) -> Converter:
             if accepts(v):
                 return TypedVariant(v if conv is None else conv(v), type_name)
         raise TypeError(f"{type(v).__name__} value {v!r} fits no branch of {t}")
+
     return convert
