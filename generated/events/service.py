@@ -28,7 +28,7 @@ CONFIG = ServiceConfig(
             columns=(
                 ColumnConfig('id', 'id', 'UUID', None),  # noqa: E501
                 ColumnConfig('timestamp', 'timestamp', "DateTime64(3, 'UTC')", None),  # noqa: E501
-                ColumnConfig('user_id', 'user_id', 'String', None),  # noqa: E501
+                ColumnConfig('user_id', 'user_id', 'LowCardinality(String)', None),  # noqa: E501
                 ColumnConfig('event_type', 'event_type', "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' = 4, 'important' = 5)", 'click'),  # noqa: E501
                 ColumnConfig('amount', 'amount', 'Nullable(Decimal(18, 4))', None),  # noqa: E501
                 ColumnConfig('data', 'data', 'Map(String, String)', {}),  # noqa: E501
