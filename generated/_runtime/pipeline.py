@@ -1,0 +1,278 @@
+"""Decode, validate, transform, route: one block of source messages → rows per destination.
+
+The plain path (no hooks) validates the whole block with the generated TypedDict
+adapter in one call and never builds a model; hooks get model instances.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from .config import DestinationConfig, ServiceConfig
+from .hooks import resolve
+
+SINGLE_OBJECT_MAGIC = b"\xc3\x01"
+CONFLUENT_MAGIC = b"\x00"
+
+
+@dataclass
+class Failure:
+    """One source message that could not (yet) be stored, and why."""
+
+    msg: Any
+    error: BaseException
+    stage: str  # decode | validate | transform | route | destination | insert | consumer | sync
+    retryable: bool
+    record: Any = None  # the model instance when there is one
+
+    @property
+    def error_type(self) -> str:
+        return {"decode": "undecodable", "validate": "invalid"}.get(self.stage, self.stage)
+
+
+@dataclass
+class Item:
+    """One source message on its way through the pipeline."""
+
+    msg: Any
+    row: dict[str, Any]
+    model: Any = None
+
+
+@dataclass
+class Routed:
+    """The rows of one destination, each with the item it came from."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+
+class RecordTooLarge(ValueError):
+    pass
+
+
+class Pipeline:
+    def __init__(self, config: ServiceConfig, max_message_bytes: int = 8 * 1024 * 1024) -> None:
+        self.config = config
+        models = config.models
+        self.models = models
+        self.model: type[BaseModel] = models.MODEL
+        self.rows_adapter: TypeAdapter[Any] = models.ROWS
+        self.max_message_bytes = max_message_bytes
+        dests: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = dict(
+            getattr(models, "DESTINATIONS", {}))
+        self.destinations: list[DestinationConfig] = list(config.destinations)
+        self.adapters: dict[str, TypeAdapter[Any]] = {}
+        for d in self.destinations:
+            self.adapters[d.name] = dests[d.name][1] if d.name in dests else self.rows_adapter
+        self.transform = resolve(config.transform, "transform") if config.transform else None
+        self.route = resolve(config.route, "route") if config.route else None
+        self.sync = resolve(config.sync, "sync") if config.sync else None
+        self.consumers = [resolve(c, "consumer") for c in config.consumers]
+        self.dest_transforms: dict[str, Callable[..., Any]] = {
+            d.name: resolve(d.transform, f"destination {d.name!r} transform")
+            for d in self.destinations if d.transform}
+        self.needs_models = bool(self.transform or self.route or self.sync or self.consumers
+                                 or self.dest_transforms)
+        # The plain path: every destination takes the source rows as they are.
+        self.plain = not self.needs_models and all(
+            self.adapters[d.name] is self.rows_adapter for d in self.destinations)
+
+    # -- decode + validate -------------------------------------------------
+    def decode(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
+        if self.config.format == "json":
+            items, failures = self._decode_json(msgs)
+        else:
+            items, failures = self._decode_avro(msgs)
+        if self.needs_models and items:
+            kept: list[Item] = []
+            for item in items:
+                try:
+                    item.model = self.model.model_validate(item.row)
+                except ValidationError as exc:
+                    failures.append(Failure(item.msg, exc, "validate", False))
+                    continue
+                kept.append(item)
+            items = kept
+        return items, failures
+
+    def _check_size(self, value: Any) -> None:
+        if not isinstance(value, bytes):
+            raise ValueError("message has no value (tombstone)")
+        if len(value) > self.max_message_bytes:
+            raise RecordTooLarge(
+                f"message of {len(value)} bytes exceeds the limit of {self.max_message_bytes}")
+
+    def _decode_json(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
+        payloads = [m.value() for m in msgs]
+        if all(isinstance(p, bytes) and 0 < len(p) <= self.max_message_bytes for p in payloads):
+            try:
+                rows = self.rows_adapter.validate_json(b"[" + b",".join(payloads) + b"]")
+            except (ValidationError, ValueError):
+                rows = None
+            if rows is not None and len(rows) == len(payloads):
+                return [Item(m, r) for m, r in zip(msgs, rows, strict=True)], []
+        items: list[Item] = []
+        failures: list[Failure] = []
+        for m, p in zip(msgs, payloads, strict=True):
+            try:
+                self._check_size(p)
+                rows = self.rows_adapter.validate_json(b"[" + p + b"]")
+                if len(rows) != 1:
+                    raise ValueError("payload is not exactly one JSON value")
+            except RecordTooLarge as exc:
+                failures.append(Failure(m, exc, "oversized", False))
+                continue
+            except ValidationError as exc:
+                kinds = {e["type"] for e in exc.errors()}
+                stage = "decode" if kinds & {"json_invalid", "json_type"} else "validate"
+                failures.append(Failure(m, exc, stage, False))
+                continue
+            except ValueError as exc:
+                failures.append(Failure(m, exc, "decode", False))
+                continue
+            items.append(Item(m, rows[0]))
+        return items, failures
+
+    def _decode_one_avro(self, data: bytes) -> dict[str, Any]:
+        models = self.models
+        if data.startswith(SINGLE_OBJECT_MAGIC):
+            decoded: dict[str, Any] = models.decode_single_object(data)
+            return decoded
+        if data.startswith(CONFLUENT_MAGIC):
+            try:
+                decoded = models.decode_confluent(data)
+            except Exception as exc:
+                schema_id = getattr(exc, "schema_id", None)
+                if type(exc).__name__ != "UnknownSchemaError" or not isinstance(schema_id, int):
+                    raise
+                models.WRITER_SCHEMAS[schema_id] = self._fetch_schema(schema_id)
+                decoded = models.decode_confluent(data)
+            return decoded
+        raise ValueError("neither Avro single-object nor Confluent wire format")
+
+    def _fetch_schema(self, schema_id: int) -> str:
+        url = self.config.registry_url
+        if not url:
+            raise ValueError(f"unknown writer schema id {schema_id} and no registry URL")
+        with urllib.request.urlopen(f"{url.rstrip('/')}/schemas/ids/{schema_id}",
+                                    timeout=10) as resp:
+            schema: str = json.loads(resp.read())["schema"]
+        return schema
+
+    def _decode_avro(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
+        decoded: list[tuple[Any, dict[str, Any]]] = []
+        failures: list[Failure] = []
+        for m in msgs:
+            value = m.value()
+            try:
+                self._check_size(value)
+                decoded.append((m, self._decode_one_avro(value)))
+            except RecordTooLarge as exc:
+                failures.append(Failure(m, exc, "oversized", False))
+            except Exception as exc:  # noqa: BLE001 - any decoder failure is the data's
+                failures.append(Failure(m, exc, "decode", False))
+        items: list[Item] = []
+        try:
+            rows = self.rows_adapter.validate_python([d for _, d in decoded])
+            items = [Item(m, r) for (m, _), r in zip(decoded, rows, strict=True)]
+        except ValidationError:
+            for m, d in decoded:
+                try:
+                    items.append(Item(m, self.rows_adapter.validate_python([d])[0]))
+                except ValidationError as exc:
+                    failures.append(Failure(m, exc, "validate", False))
+        return items, failures
+
+    # -- transform, route, fan-out ----------------------------------------
+    def records_after_transform(self, item: Item) -> list[Any]:
+        """The stream transform's output for one item (raises what the hook raises)."""
+        if self.transform is None:
+            return [item.model]
+        return _as_list(self.transform(item.model))
+
+    def route_items(self, items: Sequence[Item]) -> tuple[dict[str, Routed], list[Failure]]:
+        routed: dict[str, Routed] = {d.name: Routed() for d in self.destinations}
+        failures: list[Failure] = []
+        if self.plain:
+            rows = [i.row for i in items]
+            for d in self.destinations:
+                routed[d.name] = Routed(rows, list(items))
+            return routed, failures
+        names = [d.name for d in self.destinations]
+        for item in items:
+            outputs: list[tuple[str, Any]] = []
+            stage = "transform"
+            try:
+                for record in self.records_after_transform(item):
+                    stage = "route"
+                    targets = _as_names(self.route(record)) if self.route else names
+                    for name in targets:
+                        if name not in routed:
+                            raise LookupError(f"route returned unknown destination {name!r}; "
+                                              f"known: {', '.join(names)}")
+                        stage = "destination"
+                        hook = self.dest_transforms.get(name)
+                        for out in (_as_list(hook(record)) if hook else [record]):
+                            outputs.append((name, out))
+                    stage = "transform"
+            except Exception as exc:  # noqa: BLE001 - a hook failure is the record's
+                failures.append(Failure(item.msg, exc, stage, not isinstance(exc, LookupError),
+                                         item.model))
+                continue
+            for name, out in outputs:
+                routed[name].rows.append(_plain(out))
+                routed[name].items.append(item)
+        # Validate every destination's rows with its own generated rules.
+        bad: dict[int, Failure] = {}
+        for name, r in routed.items():
+            adapter = self.adapters[name]
+            try:
+                r.rows = list(adapter.validate_python(r.rows))
+            except ValidationError:
+                checked: list[dict[str, Any]] = []
+                for row, item in zip(r.rows, r.items, strict=True):
+                    try:
+                        checked.append(adapter.validate_python([row])[0])
+                    except ValidationError as exc:
+                        bad.setdefault(id(item), Failure(item.msg, exc, "destination", False,
+                                                         item.model))
+                        checked.append(row)
+                r.rows = checked
+        if bad:
+            for r in routed.values():
+                keep = [k for k, item in enumerate(r.items) if id(item) not in bad]
+                r.rows = [r.rows[k] for k in keep]
+                r.items = [r.items[k] for k in keep]
+            failures.extend(bad.values())
+        return routed, failures
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if v is not None]
+    return [value]
+
+
+def _as_names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True)
+    if isinstance(value, dict):
+        return value
+    raise TypeError(f"a hook returned {type(value).__name__}; expected a model or a dict")

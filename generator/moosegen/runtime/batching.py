@@ -1,0 +1,91 @@
+"""Per-partition buffers that cut batches into blocks, honouring pending plans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .planning import Block
+
+
+class MessageLike(Protocol):
+    def partition(self) -> int | None: ...
+    def offset(self) -> int | None: ...
+    def value(self) -> Any: ...
+    def key(self) -> Any: ...
+    def headers(self) -> Any: ...
+    def timestamp(self) -> tuple[int, int]: ...
+    def topic(self) -> str | None: ...
+
+
+@dataclass
+class _Partition:
+    messages: list[Any] = field(default_factory=list)
+    pending: tuple[int, int] | None = None  # a planned, not yet stored block [start, end)
+
+
+class Batcher:
+    """Buffers consumed messages per partition and cuts them into blocks.
+
+    A partition with a pending plan (read back from the committed metadata) is
+    cut only when its block [start, end) is complete, and exactly at `end`;
+    other partitions are cut at whatever was buffered.
+    """
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self._parts: dict[int, _Partition] = {}
+
+    def assign(self, partition: int, pending: tuple[int, int] | None) -> None:
+        self._parts[partition] = _Partition(pending=pending)
+
+    def revoke(self, partition: int) -> None:
+        self._parts.pop(partition, None)
+
+    @property
+    def partitions(self) -> list[int]:
+        return sorted(self._parts)
+
+    def pending(self, partition: int) -> tuple[int, int] | None:
+        part = self._parts.get(partition)
+        return part.pending if part else None
+
+    def add(self, messages: Iterable[Any]) -> int:
+        added = 0
+        for msg in messages:
+            part = self._parts.setdefault(msg.partition(), _Partition())
+            part.messages.append(msg)
+            added += 1
+        return added
+
+    def buffered(self) -> int:
+        return sum(len(p.messages) for p in self._parts.values())
+
+    def cut(self, positions: dict[int, int] | None = None) -> list[tuple[Block, list[Any]]]:
+        """Blocks ready to process, in partition order; the rest stays buffered.
+
+        `positions` (the consumer's next offset per partition) completes a pending
+        block whose last offsets were not messages (compaction, transaction markers).
+        """
+        blocks: list[tuple[Block, list[Any]]] = []
+        for p in sorted(self._parts):
+            part = self._parts[p]
+            if not part.messages:
+                continue
+            if part.pending is not None:
+                start, end = part.pending
+                last = part.messages[-1].offset()
+                position = (positions or {}).get(p, -1)
+                if last < end - 1 and position < end:
+                    continue  # the planned block is not complete yet
+                taken = [m for m in part.messages if m.offset() < end]
+                part.messages = [m for m in part.messages if m.offset() >= end]
+                part.pending = None
+                if taken:
+                    blocks.append((Block(self.topic, p, start, end), taken))
+                continue
+            taken = part.messages
+            part.messages = []
+            blocks.append((Block(self.topic, p, taken[0].offset(), taken[-1].offset() + 1), taken))
+        return blocks

@@ -1,0 +1,101 @@
+"""`python -m generated.<stream> run|setup`: flags first, then environment, then defaults.
+
+Secrets (CLICKHOUSE_PASSWORD, KAFKA_SASL_PASSWORD, ...) are read from the
+environment only, never from flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from . import lifecycle, logs
+from .config import ServiceConfig
+from .hooks import HookError
+
+log = logging.getLogger("moosegen.runtime.cli")
+
+
+def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, ServiceConfig]:
+    ap = argparse.ArgumentParser(prog=f"python -m generated.{config.stream}",
+                                 description=f"consumer service of stream {config.stream!r}")
+    ap.add_argument("command", choices=["run", "setup"], nargs="?", default="run")
+    ap.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    ap.add_argument("--clickhouse", default=os.environ.get("CLICKHOUSE_URL"),
+                    help="http(s)://host:port/db or chdb:///path (default: local chdb folder)")
+    ap.add_argument("--group-id", default=os.environ.get("MOOSEGEN_GROUP_ID"))
+    ap.add_argument("--metrics-port", type=int, default=_env_int("MOOSEGEN_METRICS_PORT"))
+    ap.add_argument("--registry-url", default=os.environ.get("SCHEMA_REGISTRY_URL"))
+    ap.add_argument("--hooks-path", action="append", default=[],
+                    help="folder to put on sys.path before resolving hooks (repeatable)")
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--batch-timeout-ms", type=int, default=None)
+    ap.add_argument("--idle-exit", type=float, default=None,
+                    help="exit after this many seconds without messages (0: never)")
+    ap.add_argument("--log-level", default=os.environ.get("MOOSEGEN_LOG_LEVEL", "INFO"))
+    args = ap.parse_args(argv)
+    changes: dict[str, object] = {}
+    if args.bootstrap_servers:
+        changes["bootstrap_servers"] = args.bootstrap_servers
+    if args.clickhouse:
+        changes["clickhouse_url"] = args.clickhouse
+    if args.group_id:
+        changes["group_id"] = args.group_id
+    if args.metrics_port is not None:
+        changes["metrics_port"] = args.metrics_port
+    if args.registry_url:
+        changes["registry_url"] = args.registry_url
+    if args.batch_size:
+        changes["batch_size"] = args.batch_size
+    if args.batch_timeout_ms:
+        changes["batch_timeout_ms"] = args.batch_timeout_ms
+    if args.idle_exit is not None:
+        changes["idle_exit_s"] = args.idle_exit
+    kafka: dict[str, str] = dict(config.kafka_config)
+    for env, key in (("KAFKA_SECURITY_PROTOCOL", "security.protocol"),
+                     ("KAFKA_SASL_MECHANISM", "sasl.mechanisms"),
+                     ("KAFKA_SASL_USERNAME", "sasl.username"),
+                     ("KAFKA_SASL_PASSWORD", "sasl.password")):
+        if os.environ.get(env):
+            kafka[key] = os.environ[env]
+    changes["kafka_config"] = kafka
+    for folder in reversed(args.hooks_path):
+        sys.path.insert(0, os.path.abspath(folder))
+    logs.configure(args.log_level)
+    return args.command, dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
+def main(config: ServiceConfig, argv: Sequence[str] | None = None) -> int:
+    lifecycle.install()  # before anything slow, so an early SIGTERM is a clean stop too
+    command, cfg = parse(config, argv)
+    if command == "setup":
+        from .runner import connect_clickhouse
+        from .setup import apply_sql_folder, ensure_topics
+
+        if cfg.topics_file is not None:
+            created = ensure_topics(cfg.bootstrap_servers, cfg.topics_file,
+                                    extra={k: v for k, v in cfg.kafka_config.items()})
+            print(f"topics created: {', '.join(created) or 'none'}")
+        if cfg.migrations_dir is not None and cfg.migrations_dir.is_dir():
+            client = connect_clickhouse(cfg.clickhouse_url, cfg.database)
+            applied = apply_sql_folder(client, cfg.migrations_dir, cfg.stream, cfg.database)
+            print(f"migrations applied: {', '.join(applied) or 'none'}")
+        return 0
+    from .runner import Runner
+
+    try:
+        runner = Runner(cfg)
+    except HookError as exc:
+        log.error("%s", exc, extra={"event": "hook_error"})
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return runner.run()

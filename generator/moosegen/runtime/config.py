@@ -1,0 +1,84 @@
+"""The configuration of one consumer service, built by the generated `service.py`.
+
+Plain dataclasses so the runtime has no dependency on moosegen itself; every
+value here is a finished decision of the generator (or a flag/env override).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+LINEAGE_FIELDS = ("_topic", "_partition", "_offset", "_timestamp")
+
+
+@dataclass(frozen=True)
+class ColumnConfig:
+    """One insertable column: `field` is the record field (None for a lineage column)."""
+
+    name: str
+    field: str | None
+    type: str
+    # The field's default, filled in when a validated row leaves the field out (the
+    # TypedDict adapters mark defaulted fields NotRequired); None when there is none.
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class DestinationConfig:
+    """One table the stream writes to (the default table or a fan-out destination)."""
+
+    name: str
+    columns: tuple[ColumnConfig, ...]
+    is_default: bool = True
+    transform: str | None = None  # 'module:function' for a fan-out destination
+
+
+@dataclass(frozen=True)
+class DeadLetterConfig:
+    topic: str
+    max_retries: int = 3
+    retry_delay_ms: int = 1000
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Everything a service needs; `models` is the stream's generated models module."""
+
+    stream: str
+    topic: str
+    models: ModuleType
+    destinations: tuple[DestinationConfig, ...]
+    dead_letter: DeadLetterConfig
+    format: str = "json"  # json | avro
+    group_id: str = ""
+    database: str = "default"
+    batch_size: int = 10_000
+    batch_timeout_ms: int = 5_000
+    transform: str | None = None
+    route: str | None = None
+    consumers: tuple[str, ...] = ()
+    sync: str | None = None
+    error_handler: str | None = None
+    metrics_enabled: bool = True
+    metrics: tuple[str, ...] = ()
+    metrics_port: int = 9464
+    health_enabled: bool = True
+    health_interval_ms: int = 30_000
+    health_timeout_ms: int = 10_000
+    topics_file: Path | None = None
+    migrations_dir: Path | None = None
+    # Connection settings: flags or environment, resolved by the CLI.
+    bootstrap_servers: str = "127.0.0.1:9092"
+    clickhouse_url: str = "chdb:///./.moosegen/chdb"
+    registry_url: str | None = None
+    kafka_config: dict[str, str] = field(default_factory=dict)
+    max_backoff_s: float = 30.0
+    # Stop after this many seconds without any message (0 = never); for tests and batch jobs.
+    idle_exit_s: float = 0.0
+
+    @property
+    def effective_group_id(self) -> str:
+        return self.group_id or f"moosegen.{self.stream}"

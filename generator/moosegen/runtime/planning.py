@@ -1,0 +1,55 @@
+"""Offsets planning: one block per (destination, source partition, offset range).
+
+Before a block is inserted, its start offset is committed with the planned range
+in the commit metadata; after it is stored, the end offset is committed without
+metadata. A restart (or the new owner after a rebalance) reads the committed
+offset and metadata back and re-forms exactly the same block, so the insert
+deduplication token — derived from the range alone — matches the first attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+PLAN_VERSION = 1
+
+
+@dataclass(frozen=True, order=True)
+class Block:
+    """Offsets [start, end) of one source partition."""
+
+    topic: str
+    partition: int
+    start: int
+    end: int
+
+    def token(self, destination: str, part: str = "") -> str:
+        base = f"moosegen:{self.topic}:{self.partition}:{self.start}-{self.end}:{destination}"
+        return f"{base}:{part}" if part else base
+
+    @property
+    def plan_metadata(self) -> str:
+        return encode_plan(self.end)
+
+
+def encode_plan(end: int) -> str:
+    return json.dumps({"moosegen": PLAN_VERSION, "end": end}, separators=(",", ":"))
+
+
+def decode_plan(metadata: str | bytes | None, committed: int) -> int | None:
+    """The planned end offset of a pending block, or None when nothing is pending."""
+    if not metadata:
+        return None
+    if isinstance(metadata, bytes):
+        metadata = metadata.decode("utf-8", "replace")
+    try:
+        data = json.loads(metadata)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("moosegen") != PLAN_VERSION:
+        return None
+    end = data.get("end")
+    if not isinstance(end, int) or isinstance(end, bool) or committed < 0 or end <= committed:
+        return None
+    return end
