@@ -43,13 +43,16 @@ def build_versions(version_dirs: list[Path], parent: Path, package: str) -> Path
         assert not [d for d in project.diagnostics if d.severity == "error"]
         stream = project.streams[0]
         config = project.config
-        versions.append(SchemaVersion(number, 100 + number, fingerprint(stream.schema),
-                                      stream.schema))
+        versions.append(
+            SchemaVersion(number, 100 + number, fingerprint(stream.schema), stream.schema)
+        )
     assert stream is not None and config is not None
     unit = StreamUnit(stream, config, versions)
     env = render.environment()
-    files = {job.output: render.render(env, job.template, job.context).encode()
-             for job in pydantic.jobs(unit, [])}
+    files = {
+        job.output: render.render(env, job.template, job.context).encode()
+        for job in pydantic.jobs(unit, [])
+    }
     files["__init__.py"] = b""
     files[f"{stream.package}/__init__.py"] = b""
     files.update(runtime_files())

@@ -18,7 +18,9 @@ UTC = timezone.utc
 INT32 = st.integers(-(2**31), 2**31 - 1)
 INT64 = st.integers(-(2**63), 2**63 - 1)
 UINT32 = st.integers(0, 2**32 - 1)
-ZONES = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))])
+ZONES = st.sampled_from(
+    [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+)
 NANOS_MIN = datetime(1677, 9, 22)
 NANOS_MAX = datetime(2262, 4, 10)
 
@@ -48,7 +50,9 @@ RECORDS = st.fixed_dictionaries(
         "day": st.dates(),
         "t_ms": st.times(),
         "t_us": st.times(),
-        "ts_ms": st.datetimes(timezones=ZONES, min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+        "ts_ms": st.datetimes(
+            timezones=ZONES, min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)
+        ),
         "ts_us": st.datetimes(timezones=st.just(UTC)),
         "ts_ns": st.datetimes(NANOS_MIN, NANOS_MAX, timezones=st.just(UTC)),
         "lts_ms": st.datetimes(),
@@ -95,8 +99,14 @@ def test_avro_round_trip(corpus: ModuleType, data: dict[str, Any]) -> None:
     raw = fastavro.schemaless_reader(io.BytesIO(body), parsed, None)
     assert raw["id"] == model.id and raw["small"] == model.small
     assert corpus.MODEL.model_validate(corpus.decode_avro(body)) == model
-    assert corpus.MODEL.model_validate(corpus.decode_single_object(corpus.encode_single_object(model))) == model
-    assert corpus.MODEL.model_validate(corpus.decode_confluent(corpus.encode_confluent(model))) == model
+    assert (
+        corpus.MODEL.model_validate(corpus.decode_single_object(corpus.encode_single_object(model)))
+        == model
+    )
+    assert (
+        corpus.MODEL.model_validate(corpus.decode_confluent(corpus.encode_confluent(model)))
+        == model
+    )
     # The TypedDict fast path reads the same Avro values into the same plain values.
     row = corpus.ROWS.validate_python([corpus.decode_avro(body)])[0]
     assert row == corpus.ROWS.validate_python([model.model_dump(by_alias=True)])[0]
@@ -133,14 +143,27 @@ def test_documented_precision(corpus: ModuleType) -> None:
 
 def _sample() -> dict[str, Any]:
     return {
-        "id": "k1", "flag": True, "small": 1, "big": 2, "ratio": 0.1, "precise": 0.2,
-        "blob": b"\x00", "amount": "1.5", "fixed_amount": "2.25",
-        "uid": "12345678-1234-5678-1234-567812345678", "day": "2024-05-01",
-        "t_ms": "01:02:03.456789", "t_us": "01:02:03.456789",
-        "ts_ms": "2024-05-01T12:00:00.123456+02:00", "ts_us": "2024-05-01T10:00:00Z",
-        "ts_ns": "2024-05-01T10:00:00Z", "lts_ms": "2024-05-01T10:00:00",
-        "lts_us": "2024-05-01T10:00:00", "lts_ns": "2024-05-01T10:00:00",
-        "span": {"months": 1, "days": 2, "milliseconds": 3}, "digest": b"0123456789abcdef",
+        "id": "k1",
+        "flag": True,
+        "small": 1,
+        "big": 2,
+        "ratio": 0.1,
+        "precise": 0.2,
+        "blob": b"\x00",
+        "amount": "1.5",
+        "fixed_amount": "2.25",
+        "uid": "12345678-1234-5678-1234-567812345678",
+        "day": "2024-05-01",
+        "t_ms": "01:02:03.456789",
+        "t_us": "01:02:03.456789",
+        "ts_ms": "2024-05-01T12:00:00.123456+02:00",
+        "ts_us": "2024-05-01T10:00:00Z",
+        "ts_ns": "2024-05-01T10:00:00Z",
+        "lts_ms": "2024-05-01T10:00:00",
+        "lts_us": "2024-05-01T10:00:00",
+        "lts_ns": "2024-05-01T10:00:00",
+        "span": {"months": 1, "days": 2, "milliseconds": 3},
+        "digest": b"0123456789abcdef",
         "home": {"street": "Main"},
     }
 
@@ -215,7 +238,10 @@ def test_union_left_to_right(corpus: ModuleType) -> None:
 
 
 def test_recursive_records(corpus: ModuleType) -> None:
-    data = {**_sample(), "children": [{"label": "a", "next": {"label": "b", "next": {"label": "c"}}}]}
+    data = {
+        **_sample(),
+        "children": [{"label": "a", "next": {"label": "b", "next": {"label": "c"}}}],
+    }
     model = corpus.MODEL.model_validate(data)
     assert model.children[0].next.next.label == "c"
     assert corpus.MODEL.model_validate(corpus.decode_avro(corpus.encode_avro(model))) == model

@@ -15,12 +15,20 @@ CONFIG = str(REPO / "pyproject.toml")
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True,
-                          check=False, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
-def trees(example_dir: Path, corpus: ModuleType, names: ModuleType, orders: ModuleType) -> list[str]:
+def trees(
+    example_dir: Path, corpus: ModuleType, names: ModuleType, orders: ModuleType
+) -> list[str]:
     return ["mg_example", "mg_corpus", "mg_names", "mg_orders"]
 
 
@@ -30,15 +38,25 @@ def test_ruff_check(gen_root: Path, trees: list[str]) -> None:
 
 
 def test_ruff_format(gen_root: Path, trees: list[str]) -> None:
-    proc = _run("ruff", "format", "--config", CONFIG, "--no-cache", "--check", "--diff", *trees,
-                cwd=gen_root)
+    proc = _run(
+        "ruff",
+        "format",
+        "--config",
+        CONFIG,
+        "--no-cache",
+        "--check",
+        "--diff",
+        *trees,
+        cwd=gen_root,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("tree", ["mg_example", "mg_corpus", "mg_names", "mg_orders"])
 def test_mypy_strict(gen_root: Path, trees: list[str], tree: str) -> None:
-    proc = _run("mypy", "--strict", "--no-incremental", "--python-version", "3.10", tree,
-                cwd=gen_root)
+    proc = _run(
+        "mypy", "--strict", "--no-incremental", "--python-version", "3.10", tree, cwd=gen_root
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

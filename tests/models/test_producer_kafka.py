@@ -22,10 +22,14 @@ def _create_topic(bootstrap: str, topic: str, partitions: int) -> None:
 
 def _consume(bootstrap: str, topic: str, count: int) -> list[Any]:
     kafka = importlib.import_module("confluent_kafka")
-    consumer = kafka.Consumer({
-        "bootstrap.servers": bootstrap, "group.id": f"t-{uuid.uuid4()}",
-        "auto.offset.reset": "earliest", "enable.auto.commit": False,
-    })
+    consumer = kafka.Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"t-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     out: list[Any] = []
     try:
@@ -73,8 +77,9 @@ def test_confluent_framing_and_custom_partitioner(kafka_bootstrap: str, orders: 
     def by_quantity(record: Any, partitions: int) -> int:
         return int(record.quantity) % partitions
 
-    with orders.Producer(kafka_bootstrap, topic=topic, schema_id=orders.SCHEMA_ID,
-                         partitioner=by_quantity) as producer:
+    with orders.Producer(
+        kafka_bootstrap, topic=topic, schema_id=orders.SCHEMA_ID, partitioner=by_quantity
+    ) as producer:
         for record in records:
             producer.produce(record)
     messages = _consume(kafka_bootstrap, topic, len(records))

@@ -18,7 +18,9 @@ def _v1_body() -> tuple[bytes, bytes]:
     text = (DATA / "versions/v1/order.avsc").read_text()
     schema = fastavro.parse_schema(json.loads(text), named_schemas={})
     buffer = io.BytesIO()
-    fastavro.schemaless_writer(buffer, schema, {"id": "o1", "customer": "c9", "quantity": 2**31 - 1})
+    fastavro.schemaless_writer(
+        buffer, schema, {"id": "o1", "customer": "c9", "quantity": 2**31 - 1}
+    )
     canonical = fastavro.schema.to_parsing_canonical_form(schema)
     fp = bytes.fromhex(fastavro.schema.fingerprint(canonical, "CRC-64-AVRO"))
     return buffer.getvalue(), fp
@@ -49,11 +51,15 @@ def test_v1_confluent_decodes_into_v3(orders: ModuleType) -> None:
 
 def test_v3_long_values(orders: ModuleType) -> None:
     model = orders.MODEL(id="o2", customer="c", quantity=2**40)
-    assert orders.MODEL.model_validate(orders.decode_confluent(orders.encode_confluent(model))) == model
+    assert (
+        orders.MODEL.model_validate(orders.decode_confluent(orders.encode_confluent(model)))
+        == model
+    )
     # A registry may know the current schema under another id: the body is the same.
     framed = orders.encode_confluent(model, 4242)
     assert framed[:5] == b"\x00" + struct.pack(">I", 4242)
     assert framed[5:] == orders.encode_avro(model)
+
 
 def test_unknown_schema_id(orders: ModuleType) -> None:
     body, _ = _v1_body()
@@ -87,8 +93,9 @@ def test_defaults_converted_from_avro_json(names: ModuleType) -> None:
     assert model.kind is names.Kind.None_ and names.Kind.None_.value == "None"
     assert model.first_default == names.ComAItem(n=3)
     assert model.json_ == "x" and model.model_dump(by_alias=True)["json"] == "x"
-    row = names.ROWS.validate_python([{"class": "x", "first": {"n": 1}, "second": {"s": "a"},
-                                       "either": {"n": 2}}])[0]
+    row = names.ROWS.validate_python(
+        [{"class": "x", "first": {"n": 1}, "second": {"s": "a"}, "either": {"n": 2}}]
+    )[0]
     assert row["first_default"] == {"n": 3} and row["price"] == Decimal("12.34")
 
 
@@ -103,7 +110,11 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
     for seed in ("1", "2"):
         out = tmp_path / seed
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO / "generator")}
-        subprocess.run([sys.executable, "-m", "moosegen", "build", str(REPO / "specs"), "-o",
-                        str(out)], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "moosegen", "build", str(REPO / "specs"), "-o", str(out)],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         outputs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.py"))})
     assert outputs[0] == outputs[1]

@@ -92,15 +92,18 @@ class _Module:
             members = {s: member_name(s, taken) for s in enum.symbols}
             self.types.enum_members[full] = members
             self.types.need("enum", "Enum")
-            out.append({
-                "name": self.names[full],
-                "doc": docstring(enum.doc or f"Avro enum {full}.", 1),
-                "members": [f"{m} = {py_str(s)}" for s, m in members.items()],
-            })
+            out.append(
+                {
+                    "name": self.names[full],
+                    "doc": docstring(enum.doc or f"Avro enum {full}.", 1),
+                    "members": [f"{m} = {py_str(s)}" for s, m in members.items()],
+                }
+            )
         return out
 
-    def field_kwargs(self, record: Record, f: Field, attr: str, flavor: str,
-                     indent: int) -> tuple[list[str], str | None]:
+    def field_kwargs(
+        self, record: Record, f: Field, attr: str, flavor: str, indent: int
+    ) -> tuple[list[str], str | None]:
         """Keyword arguments of Field(...) and the plain default (when no Field is needed)."""
         kwargs: list[str] = []
         plain: str | None = None
@@ -230,19 +233,31 @@ def context(unit: StreamUnit) -> dict[str, Any]:
         if all(const != a for a, _ in adapters):
             adapters.append((const, f"{cls}Dict"))
         destinations.append((py_str(dest.name), cls, const))
-    for module_name, name in (("pydantic", "BaseModel"), ("pydantic", "TypeAdapter"),
-                              ("typing", "Any"), ("typing", "ClassVar"),
-                              ("typing_extensions", "TypedDict")):
+    for module_name, name in (
+        ("pydantic", "BaseModel"),
+        ("pydantic", "TypeAdapter"),
+        ("typing", "Any"),
+        ("typing", "ClassVar"),
+        ("typing_extensions", "TypedDict"),
+    ):
         types.need(module_name, name)
     current = unit.current
     writer_consts = []
     for v in unit.versions:
         if v.id == current.id:
             continue
-        writer_consts.append((f"_SCHEMA_V{v.version}", v.id, v.fingerprint,
-                              str_expr(normalized_form(v.schema), 0, len("_SCHEMA_VNN = "))))
-    writers = [(v.id, "SCHEMA_JSON" if v.id == current.id else f"_SCHEMA_V{v.version}")
-               for v in unit.versions]
+        writer_consts.append(
+            (
+                f"_SCHEMA_V{v.version}",
+                v.id,
+                v.fingerprint,
+                str_expr(normalized_form(v.schema), 0, len("_SCHEMA_VNN = ")),
+            )
+        )
+    writers = [
+        (v.id, "SCHEMA_JSON" if v.id == current.id else f"_SCHEMA_V{v.version}")
+        for v in unit.versions
+    ]
     spec = stream.spec
     fmt = spec.format
     return {
@@ -271,8 +286,9 @@ def context(unit: StreamUnit) -> dict[str, Any]:
 
 def _adapter(const: str, dict_name: str) -> str:
     head = f"{const}: TypeAdapter[list[{dict_name}]] = "
-    return head + call("TypeAdapter(", [f"list[{dict_name}]", "config=avro_codec.CONFIG"], 0,
-                       len(head))
+    return head + call(
+        "TypeAdapter(", [f"list[{dict_name}]", "config=avro_codec.CONFIG"], 0, len(head)
+    )
 
 
 def _tuple(names: list[str]) -> str:

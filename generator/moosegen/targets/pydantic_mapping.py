@@ -41,53 +41,123 @@ class Row:
 TABLE: tuple[Row, ...] = (
     Row("null", "None", "None", "null"),
     Row("boolean", "avro_codec.Boolean", "bool", "true/false", "strict: only booleans"),
-    Row("int", "avro_codec.Int", "int", "number",
-        "strict (no \"5\" or 5.0), -2^31..2^31-1"),
+    Row("int", "avro_codec.Int", "int", "number", 'strict (no "5" or 5.0), -2^31..2^31-1'),
     Row("long", "avro_codec.Long", "int", "number", "strict, -2^63..2^63-1"),
-    Row("float", "avro_codec.Float", "float", "number",
-        "rounded to the nearest float32 on validation; finite values beyond float32 fail"),
+    Row(
+        "float",
+        "avro_codec.Float",
+        "float",
+        "number",
+        "rounded to the nearest float32 on validation; finite values beyond float32 fail",
+    ),
     Row("double", "avro_codec.Double", "float", "number", "strict (ints accepted)"),
     Row("bytes", "avro_codec.Bytes", "bytes", "base64 string", "strict bytes in Python"),
     Row("string", "avro_codec.String", "str", "string", "strict: only str"),
-    Row("bytes/fixed + decimal(P, S)", "Annotated[Decimal, avro_codec.DecimalDigits(P, S)]",
-        "Decimal", "string \"12.3400\"",
-        "at most P digits, S decimal places, P-S integer digits; quantized to S places"),
+    Row(
+        "bytes/fixed + decimal(P, S)",
+        "Annotated[Decimal, avro_codec.DecimalDigits(P, S)]",
+        "Decimal",
+        'string "12.3400"',
+        "at most P digits, S decimal places, P-S integer digits; quantized to S places",
+    ),
     Row("string + uuid", "UUID", "uuid.UUID", "string"),
-    Row("int + date", "date", "datetime.date", "\"YYYY-MM-DD\""),
-    Row("int + time-millis", "avro_codec.TimeMillis", "datetime.time (naive)", "\"HH:MM:SS.fff\"",
-        "truncated to milliseconds; aware times rejected"),
-    Row("long + time-micros", "avro_codec.TimeMicros", "datetime.time (naive)",
-        "\"HH:MM:SS.ffffff\""),
-    Row("long + timestamp-millis", "avro_codec.TimestampMillis", "datetime (aware, UTC)",
-        "ISO-8601 \"...Z\"", "naive input rejected; converted to UTC; truncated to ms"),
-    Row("long + timestamp-micros", "avro_codec.TimestampMicros", "datetime (aware, UTC)",
-        "ISO-8601 \"...Z\""),
-    Row("long + timestamp-nanos", "avro_codec.TimestampNanos", "datetime (aware, UTC)",
-        "ISO-8601 \"...Z\"",
+    Row("int + date", "date", "datetime.date", '"YYYY-MM-DD"'),
+    Row(
+        "int + time-millis",
+        "avro_codec.TimeMillis",
+        "datetime.time (naive)",
+        '"HH:MM:SS.fff"',
+        "truncated to milliseconds; aware times rejected",
+    ),
+    Row(
+        "long + time-micros", "avro_codec.TimeMicros", "datetime.time (naive)", '"HH:MM:SS.ffffff"'
+    ),
+    Row(
+        "long + timestamp-millis",
+        "avro_codec.TimestampMillis",
+        "datetime (aware, UTC)",
+        'ISO-8601 "...Z"',
+        "naive input rejected; converted to UTC; truncated to ms",
+    ),
+    Row(
+        "long + timestamp-micros",
+        "avro_codec.TimestampMicros",
+        "datetime (aware, UTC)",
+        'ISO-8601 "...Z"',
+    ),
+    Row(
+        "long + timestamp-nanos",
+        "avro_codec.TimestampNanos",
+        "datetime (aware, UTC)",
+        'ISO-8601 "...Z"',
         "microsecond precision: Avro nanos are floored to microseconds when read, "
-        "written as micros*1000"),
-    Row("long + local-timestamp-millis", "avro_codec.LocalTimestampMillis", "datetime (naive)",
-        "ISO-8601 without offset", "aware input rejected; truncated to ms"),
-    Row("long + local-timestamp-micros", "avro_codec.LocalTimestampMicros", "datetime (naive)",
-        "ISO-8601 without offset"),
-    Row("long + local-timestamp-nanos", "avro_codec.LocalTimestampNanos", "datetime (naive)",
-        "ISO-8601 without offset", "microsecond precision, as timestamp-nanos"),
-    Row("fixed(12) + duration", "avro_codec.Duration (TypedDict: avro_codec.DurationDict)",
-        "Duration(months, days, milliseconds)", "{\"months\":..,\"days\":..,\"milliseconds\":..}",
-        "each an unsigned 32-bit int; not a timedelta (months have no fixed length)"),
-    Row("enum", "class X(str, Enum)", "member (a str)", "symbol string",
-        "defaults are members; keyword/underscore symbols get a `_`-suffixed member name"),
-    Row("fixed(N)", "Annotated[bytes, avro_codec.FixedSize(N)]", "bytes", "base64 string",
-        "exactly N bytes"),
+        "written as micros*1000",
+    ),
+    Row(
+        "long + local-timestamp-millis",
+        "avro_codec.LocalTimestampMillis",
+        "datetime (naive)",
+        "ISO-8601 without offset",
+        "aware input rejected; truncated to ms",
+    ),
+    Row(
+        "long + local-timestamp-micros",
+        "avro_codec.LocalTimestampMicros",
+        "datetime (naive)",
+        "ISO-8601 without offset",
+    ),
+    Row(
+        "long + local-timestamp-nanos",
+        "avro_codec.LocalTimestampNanos",
+        "datetime (naive)",
+        "ISO-8601 without offset",
+        "microsecond precision, as timestamp-nanos",
+    ),
+    Row(
+        "fixed(12) + duration",
+        "avro_codec.Duration (TypedDict: avro_codec.DurationDict)",
+        "Duration(months, days, milliseconds)",
+        '{"months":..,"days":..,"milliseconds":..}',
+        "each an unsigned 32-bit int; not a timedelta (months have no fixed length)",
+    ),
+    Row(
+        "enum",
+        "class X(str, Enum)",
+        "member (a str)",
+        "symbol string",
+        "defaults are members; keyword/underscore symbols get a `_`-suffixed member name",
+    ),
+    Row(
+        "fixed(N)",
+        "Annotated[bytes, avro_codec.FixedSize(N)]",
+        "bytes",
+        "base64 string",
+        "exactly N bytes",
+    ),
     Row("array<T>", "list[T]", "list", "array"),
     Row("map<T>", "dict[str, T]", "dict", "object"),
-    Row("record", "class X(BaseModel) + class XDict(TypedDict)", "model / dict", "object",
+    Row(
+        "record",
+        "class X(BaseModel) + class XDict(TypedDict)",
+        "model / dict",
+        "object",
         "same short name in two namespaces: both classes named by the full name "
-        "(com.a.X -> ComAX); extra input keys ignored (forward compatibility)"),
-    Row("[\"null\", T]", "T | None", "value or None", "value or null",
-        "default null -> `= None`; a non-null default keeps its value"),
-    Row("[A, B, ...]", "Annotated[A | B, Field(union_mode=\"left_to_right\")]", "first branch "
-        "that validates, in Avro order", "the branch's JSON form", "null is placed last"),
+        "(com.a.X -> ComAX); extra input keys ignored (forward compatibility)",
+    ),
+    Row(
+        '["null", T]',
+        "T | None",
+        "value or None",
+        "value or null",
+        "default null -> `= None`; a non-null default keeps its value",
+    ),
+    Row(
+        "[A, B, ...]",
+        'Annotated[A | B, Field(union_mode="left_to_right")]',
+        "first branch that validates, in Avro order",
+        "the branch's JSON form",
+        "null is placed last",
+    ),
 )
 
 LOGICAL = {
@@ -130,21 +200,70 @@ PRIMITIVE = {
 IMPORTS_FOR = {"UUID": ("uuid", "UUID"), "date": ("datetime", "date")}
 
 # Names the module defines or imports; a generated class never takes one of them.
-MODULE_NAMES = frozenset({
-    "MODEL", "ROWS", "SCHEMA_JSON", "CANONICAL_FORM", "FINGERPRINT", "FINGERPRINT_HEX",
-    "SCHEMA_ID", "WRITER_SCHEMAS", "WRITER_FINGERPRINTS", "KEY_FIELDS", "DESTINATIONS",
-    "UnknownSchemaError", "decode_avro", "decode_single_object", "decode_confluent",
-    "encode_json", "encode_avro", "encode_single_object", "encode_confluent", "Producer",
-    "avro_codec", "annotations", "Annotated", "Any", "ClassVar", "AliasChoices", "BaseModel",
-    "Field", "TypeAdapter", "TypedDict", "Decimal", "Enum", "UUID", "date", "datetime", "time",
-    "timezone", "Duration", "DurationDict", "CODEC",
-})
+MODULE_NAMES = frozenset(
+    {
+        "MODEL",
+        "ROWS",
+        "SCHEMA_JSON",
+        "CANONICAL_FORM",
+        "FINGERPRINT",
+        "FINGERPRINT_HEX",
+        "SCHEMA_ID",
+        "WRITER_SCHEMAS",
+        "WRITER_FINGERPRINTS",
+        "KEY_FIELDS",
+        "DESTINATIONS",
+        "UnknownSchemaError",
+        "decode_avro",
+        "decode_single_object",
+        "decode_confluent",
+        "encode_json",
+        "encode_avro",
+        "encode_single_object",
+        "encode_confluent",
+        "Producer",
+        "avro_codec",
+        "annotations",
+        "Annotated",
+        "Any",
+        "ClassVar",
+        "AliasChoices",
+        "BaseModel",
+        "Field",
+        "TypeAdapter",
+        "TypedDict",
+        "Decimal",
+        "Enum",
+        "UUID",
+        "date",
+        "datetime",
+        "time",
+        "timezone",
+        "Duration",
+        "DurationDict",
+        "CODEC",
+    }
+)
 # Attribute names a pydantic model may not use for a field.
-MODEL_ATTRS = frozenset({
-    "copy", "dict", "json", "schema", "schema_json", "construct", "validate", "fields",
-    "parse_obj", "parse_raw", "parse_file", "from_orm", "update_forward_refs", "AVRO_NAME",
-    "model_config",
-})
+MODEL_ATTRS = frozenset(
+    {
+        "copy",
+        "dict",
+        "json",
+        "schema",
+        "schema_json",
+        "construct",
+        "validate",
+        "fields",
+        "parse_obj",
+        "parse_raw",
+        "parse_file",
+        "from_orm",
+        "update_forward_refs",
+        "AVRO_NAME",
+        "model_config",
+    }
+)
 ENUM_ATTRS = frozenset({"name", "value", "mro"})
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -229,7 +348,9 @@ class Types:
     def decimal(self, precision: int | None, scale: int | None) -> str:
         self.need("typing", "Annotated")
         self.need("decimal", "Decimal")
-        return self.codec(f"Annotated[Decimal, avro_codec.DecimalDigits({precision}, {scale or 0})]")
+        return self.codec(
+            f"Annotated[Decimal, avro_codec.DecimalDigits({precision}, {scale or 0})]"
+        )
 
     def annotation(self, t: AvroType, flavor: str, top: bool = False) -> str:
         """`flavor`: "model" (records as models) or "dict" (records as TypedDicts).
@@ -256,8 +377,9 @@ class Types:
             if t.logical == "decimal":
                 return self.decimal(t.precision, t.scale)
             if t.logical == "duration" and t.size == 12:
-                return self.codec("avro_codec.Duration" if flavor == "model"
-                                  else "avro_codec.DurationDict")
+                return self.codec(
+                    "avro_codec.Duration" if flavor == "model" else "avro_codec.DurationDict"
+                )
             self.need("typing", "Annotated")
             return self.codec(f"Annotated[bytes, avro_codec.FixedSize({t.size})]")
         if isinstance(t, Array):
@@ -297,8 +419,11 @@ class Types:
         if value is None or isinstance(value, (bool, int)):
             return repr(value)
         if isinstance(value, float):
-            return repr(value) if value == value and abs(value) != float("inf") else (
-                f'float("{value}")')
+            return (
+                repr(value)
+                if value == value and abs(value) != float("inf")
+                else (f'float("{value}")')
+            )
         if isinstance(value, str):
             return py_str(value)
         if isinstance(value, bytes):
@@ -306,22 +431,32 @@ class Types:
         if isinstance(value, Decimal):
             return f'{self.need("decimal", "Decimal")}("{value}")'
         if isinstance(value, datetime):
-            args = [str(value.year), str(value.month), str(value.day), str(value.hour),
-                    str(value.minute), str(value.second), str(value.microsecond)]
+            args = [
+                str(value.year),
+                str(value.month),
+                str(value.day),
+                str(value.hour),
+                str(value.minute),
+                str(value.second),
+                str(value.microsecond),
+            ]
             if value.tzinfo is not None:
-                args.append(f'tzinfo={self.need("datetime", "timezone")}.utc')
-            return f'{self.need("datetime", "datetime")}({", ".join(args)})'
+                args.append(f"tzinfo={self.need('datetime', 'timezone')}.utc")
+            return f"{self.need('datetime', 'datetime')}({', '.join(args)})"
         if isinstance(value, date):
-            return f'{self.need("datetime", "date")}({value.year}, {value.month}, {value.day})'
+            return f"{self.need('datetime', 'date')}({value.year}, {value.month}, {value.day})"
         if isinstance(value, time):
-            return (f'{self.need("datetime", "time")}({value.hour}, {value.minute}, '
-                    f"{value.second}, {value.microsecond})")
+            return (
+                f"{self.need('datetime', 'time')}({value.hour}, {value.minute}, "
+                f"{value.second}, {value.microsecond})"
+            )
         if isinstance(value, list):
             items = [self.literal(v, indent + 1, 0) for v in value]
             return call("[", items, indent, used, "]") if items else "[]"
         if isinstance(value, dict):
-            items = [f"{py_str(k)}: {self.literal(v, indent + 1, len(k) + 4)}"
-                     for k, v in value.items()]
+            items = [
+                f"{py_str(k)}: {self.literal(v, indent + 1, len(k) + 4)}" for k, v in value.items()
+            ]
             return call("{", items, indent, used, "}") if items else "{}"
         raise TypeError(f"no literal for {value!r}")
 
@@ -386,7 +521,7 @@ def input_value(t: AvroType, value: Any) -> Any:
         if t.logical == "decimal":
             return Decimal(int.from_bytes(raw, "big", signed=True)).scaleb(-(t.scale or 0))
         if t.logical == "duration":
-            months, days, millis = (int.from_bytes(raw[i:i + 4], "little") for i in (0, 4, 8))
+            months, days, millis = (int.from_bytes(raw[i : i + 4], "little") for i in (0, 4, 8))
             return {"months": months, "days": days, "milliseconds": millis}
         return raw
     if isinstance(t, Array):

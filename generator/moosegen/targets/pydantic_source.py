@@ -94,4 +94,4 @@ def docstring(text: str, indent: int) -> str:
     if len(lines) == 1 and len(pad) + len(lines[0]) + 6 <= WIDTH:
         return f'{pad}"""{lines[0]}"""'
     body = "\n".join((pad + line) if line else "" for line in lines)
-    return f'{pad}"""{body[len(pad):]}\n{pad}"""'
+    return f'{pad}"""{body[len(pad) :]}\n{pad}"""'
