@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Avro and JSON codecs, Avro-typed pydantic building blocks and a typed Kafka producer.
 
 Shared by every generated `models.py`; third-party imports only (pydantic, fastavro;
@@ -107,6 +108,13 @@ def _utc(unit: int) -> Callable[[datetime], datetime]:
     return to_utc
 
 
+def _nanos_range(value: datetime) -> datetime:
+    epoch = _EPOCH if value.tzinfo is not None else _NAIVE_EPOCH
+    if not -(2**63) <= (value - epoch) // _MICRO * 1000 <= 2**63 - 1:
+        raise ValueError("out of the nanosecond timestamp range (years 1677 to 2262)")
+    return value
+
+
 def _naive_time(unit: int) -> Callable[[time], time]:
     def check(value: time) -> time:
         if value.tzinfo is not None:
@@ -129,10 +137,12 @@ TimeMillis = Annotated[time, AfterValidator(_naive_time(1000))]
 TimeMicros = Annotated[time, AfterValidator(_naive_time(1))]
 TimestampMillis = Annotated[AwareDatetime, AfterValidator(_utc(1000))]
 TimestampMicros = Annotated[AwareDatetime, AfterValidator(_utc(1))]
-TimestampNanos = Annotated[AwareDatetime, AfterValidator(_utc(1))]
+TimestampNanos = Annotated[AwareDatetime, AfterValidator(_utc(1)), AfterValidator(_nanos_range)]
 LocalTimestampMillis = Annotated[NaiveDatetime, AfterValidator(_truncate(1000))]
 LocalTimestampMicros = Annotated[NaiveDatetime, AfterValidator(_truncate(1))]
-LocalTimestampNanos = Annotated[NaiveDatetime, AfterValidator(_truncate(1))]
+LocalTimestampNanos = Annotated[
+    NaiveDatetime, AfterValidator(_truncate(1)), AfterValidator(_nanos_range)
+]
 UInt32 = Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
 
 

@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """`python -m generated.<stream> run|setup`: flags first, then environment, then defaults.
 
 Secrets (CLICKHOUSE_PASSWORD, KAFKA_SASL_PASSWORD, ...) are read from the
@@ -21,21 +22,34 @@ log = logging.getLogger("moosegen.runtime.cli")
 
 
 def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, ServiceConfig]:
-    ap = argparse.ArgumentParser(prog=f"python -m generated.{config.stream}",
-                                 description=f"consumer service of stream {config.stream!r}")
+    ap = argparse.ArgumentParser(
+        prog=f"python -m generated.{config.stream}",
+        description=f"consumer service of stream {config.stream!r}",
+    )
     ap.add_argument("command", choices=["run", "setup"], nargs="?", default="run")
     ap.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
-    ap.add_argument("--clickhouse", default=os.environ.get("CLICKHOUSE_URL"),
-                    help="http(s)://host:port/db or chdb:///path (default: local chdb folder)")
+    ap.add_argument(
+        "--clickhouse",
+        default=os.environ.get("CLICKHOUSE_URL"),
+        help="http(s)://host:port/db or chdb:///path (default: local chdb folder)",
+    )
     ap.add_argument("--group-id", default=os.environ.get("MOOSEGEN_GROUP_ID"))
     ap.add_argument("--metrics-port", type=int, default=_env_int("MOOSEGEN_METRICS_PORT"))
     ap.add_argument("--registry-url", default=os.environ.get("SCHEMA_REGISTRY_URL"))
-    ap.add_argument("--hooks-path", action="append", default=[],
-                    help="folder to put on sys.path before resolving hooks (repeatable)")
+    ap.add_argument(
+        "--hooks-path",
+        action="append",
+        default=[],
+        help="folder to put on sys.path before resolving hooks (repeatable)",
+    )
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--batch-timeout-ms", type=int, default=None)
-    ap.add_argument("--idle-exit", type=float, default=None,
-                    help="exit after this many seconds without messages (0: never)")
+    ap.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        help="exit after this many seconds without messages (0: never)",
+    )
     ap.add_argument("--log-level", default=os.environ.get("MOOSEGEN_LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
     changes: dict[str, object] = {}
@@ -56,10 +70,12 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
     if args.idle_exit is not None:
         changes["idle_exit_s"] = args.idle_exit
     kafka: dict[str, str] = dict(config.kafka_config)
-    for env, key in (("KAFKA_SECURITY_PROTOCOL", "security.protocol"),
-                     ("KAFKA_SASL_MECHANISM", "sasl.mechanisms"),
-                     ("KAFKA_SASL_USERNAME", "sasl.username"),
-                     ("KAFKA_SASL_PASSWORD", "sasl.password")):
+    for env, key in (
+        ("KAFKA_SECURITY_PROTOCOL", "security.protocol"),
+        ("KAFKA_SASL_MECHANISM", "sasl.mechanisms"),
+        ("KAFKA_SASL_USERNAME", "sasl.username"),
+        ("KAFKA_SASL_PASSWORD", "sasl.password"),
+    ):
         if os.environ.get(env):
             kafka[key] = os.environ[env]
     changes["kafka_config"] = kafka
@@ -82,8 +98,11 @@ def main(config: ServiceConfig, argv: Sequence[str] | None = None) -> int:
         from .setup import apply_sql_folder, ensure_topics
 
         if cfg.topics_file is not None:
-            created = ensure_topics(cfg.bootstrap_servers, cfg.topics_file,
-                                    extra={k: v for k, v in cfg.kafka_config.items()})
+            created = ensure_topics(
+                cfg.bootstrap_servers,
+                cfg.topics_file,
+                extra={k: v for k, v in cfg.kafka_config.items()},
+            )
             print(f"topics created: {', '.join(created) or 'none'}")
         if cfg.migrations_dir is not None and cfg.migrations_dir.is_dir():
             client = connect_clickhouse(cfg.clickhouse_url, cfg.database)

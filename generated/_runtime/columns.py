@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Column-oriented blocks: plain validated rows → one list per insertable column."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from .config import ColumnConfig
 
 Converter = Callable[[Any], Any]
+
 
 def _optional(module: str, name: str) -> Any:
     """A function of a sibling runtime module that another target may not have shipped."""
@@ -46,7 +48,7 @@ def converter_for(ch_type: str) -> Converter | None:
     inner = ch_type
     for wrapper in ("LowCardinality(", "Nullable("):
         if inner.startswith(wrapper):
-            inner = inner[len(wrapper):-1]
+            inner = inner[len(wrapper) : -1]
     if inner.startswith("Enum"):
         return _enum_value
     if inner.startswith(("Array(", "Map(", "Tuple(", "Variant(")):
@@ -72,8 +74,9 @@ class ColumnBuilder:
         self.names = [c.name for c in self.columns]
         self.converters = [converter_for(c.type) for c in self.columns]
 
-    def build(self, rows: Sequence[dict[str, Any]],
-              sources: Sequence[RowSource]) -> list[list[Any]]:
+    def build(
+        self, rows: Sequence[dict[str, Any]], sources: Sequence[RowSource]
+    ) -> list[list[Any]]:
         data: list[list[Any]] = []
         for column, conv in zip(self.columns, self.converters, strict=True):
             field = column.field
@@ -82,8 +85,9 @@ class ColumnBuilder:
             else:
                 default = column.default
                 if isinstance(default, (dict, list)):
-                    values = [row[field] if field in row else type(default)(default)
-                              for row in rows]
+                    values = [
+                        row[field] if field in row else type(default)(default) for row in rows
+                    ]
                 else:
                     values = [row.get(field, default) for row in rows]
             if conv is not None:
@@ -101,6 +105,7 @@ class ColumnBuilder:
             return [s.offset for s in sources]
         if name == "_timestamp":
             import datetime as _dt
+
             utc = _dt.timezone.utc
             return [_dt.datetime.fromtimestamp(s.timestamp_ms / 1000, utc) for s in sources]
         raise ValueError(f"unknown lineage column {name!r}")

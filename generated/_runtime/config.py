@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """The configuration of one consumer service, built by the generated `service.py`.
 
 Plain dataclasses so the runtime has no dependency on moosegen itself; every

@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Classify failures: what is worth retrying, what is the data's fault."""
 
 from __future__ import annotations
@@ -5,27 +6,29 @@ from __future__ import annotations
 import re
 
 # ClickHouse error codes caused by the inserted values themselves: dead-letter the rows.
-DATA_ERROR_CODES = frozenset({
-    6,    # CANNOT_PARSE_TEXT
-    26,   # CANNOT_PARSE_QUOTED_STRING
-    27,   # CANNOT_PARSE_INPUT_ASSERTION_FAILED
-    32,   # ATTEMPT_TO_READ_AFTER_EOF
-    33,   # CANNOT_READ_ALL_DATA
-    36,   # BAD_ARGUMENTS
-    38,   # CANNOT_PARSE_DATE
-    41,   # CANNOT_PARSE_DATETIME
-    53,   # TYPE_MISMATCH
-    69,   # ARGUMENT_OUT_OF_BOUND
-    70,   # CANNOT_CONVERT_TYPE
-    72,   # CANNOT_PARSE_NUMBER
-    117,  # INCORRECT_DATA
-    131,  # TOO_LARGE_STRING_SIZE
-    321,  # VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
-    349,  # CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
-    377,  # CANNOT_PARSE_UUID... (reserved in some versions)
-    407,  # DECIMAL_OVERFLOW
-    691,  # UNKNOWN_ELEMENT_OF_ENUM
-})
+DATA_ERROR_CODES = frozenset(
+    {
+        6,  # CANNOT_PARSE_TEXT
+        26,  # CANNOT_PARSE_QUOTED_STRING
+        27,  # CANNOT_PARSE_INPUT_ASSERTION_FAILED
+        32,  # ATTEMPT_TO_READ_AFTER_EOF
+        33,  # CANNOT_READ_ALL_DATA
+        36,  # BAD_ARGUMENTS
+        38,  # CANNOT_PARSE_DATE
+        41,  # CANNOT_PARSE_DATETIME
+        53,  # TYPE_MISMATCH
+        69,  # ARGUMENT_OUT_OF_BOUND
+        70,  # CANNOT_CONVERT_TYPE
+        72,  # CANNOT_PARSE_NUMBER
+        117,  # INCORRECT_DATA
+        131,  # TOO_LARGE_STRING_SIZE
+        321,  # VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+        349,  # CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+        377,  # CANNOT_PARSE_UUID... (reserved in some versions)
+        407,  # DECIMAL_OVERFLOW
+        691,  # UNKNOWN_ELEMENT_OF_ENUM
+    }
+)
 CODE_RE = re.compile(r"Code:\s*(\d+)")
 
 

@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Resolve user hooks given as 'package.module:function' strings, once, at start-up."""
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ def resolve(spec: str, role: str) -> Callable[..., Any]:
     except ImportError as exc:
         raise HookError(
             f"{role} hook {spec!r}: cannot import module {module_name!r} ({exc}); "
-            "put the hooks' folder on PYTHONPATH or pass --hooks-path") from exc
+            "put the hooks' folder on PYTHONPATH or pass --hooks-path"
+        ) from exc
     try:
         fn = getattr(module, attr)
     except AttributeError:
-        raise HookError(f"{role} hook {spec!r}: module {module_name!r} has no attribute "
-                        f"{attr!r}") from None
+        raise HookError(
+            f"{role} hook {spec!r}: module {module_name!r} has no attribute {attr!r}"
+        ) from None
     if not callable(fn):
         raise HookError(f"{role} hook {spec!r}: {attr!r} is not callable")
     return fn  # type: ignore[no-any-return]

@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Prometheus metrics and the /metrics, /health, /ready HTTP endpoints (one server)."""
 
 from __future__ import annotations
@@ -18,27 +19,57 @@ class Metrics:
     def __init__(self, stream: str) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.messages = Counter("moosegen_messages_total", "Source messages consumed",
-                                ["stream"], registry=r).labels(stream)
-        self.rows = Counter("moosegen_rows_inserted_total", "Rows stored per destination",
-                            ["stream", "destination"], registry=r)
-        self.errors = Counter("moosegen_errors_total", "Failures by stage",
-                              ["stream", "stage"], registry=r)
-        self.dead_lettered = Counter("moosegen_dead_lettered_total",
-                                     "Messages written to the dead-letter topic",
-                                     ["stream", "error_type"], registry=r)
-        self.dropped = Counter("moosegen_dropped_total", "Messages dropped by the error handler",
-                               ["stream"], registry=r).labels(stream)
-        self.latency = Histogram("moosegen_end_to_end_latency_seconds",
-                                 "Message timestamp to stored", ["stream"],
-                                 buckets=LATENCY_BUCKETS, registry=r).labels(stream)
-        self.insert_latency = Histogram("moosegen_insert_latency_seconds",
-                                        "Duration of one block insert", ["stream", "destination"],
-                                        buckets=LATENCY_BUCKETS, registry=r)
-        self.batch_size = Histogram("moosegen_batch_size", "Messages per batch", ["stream"],
-                                    buckets=SIZE_BUCKETS, registry=r).labels(stream)
-        self.lag = Gauge("moosegen_consumer_lag", "High watermark minus position",
-                         ["stream", "partition"], registry=r)
+        self.messages = Counter(
+            "moosegen_messages_total", "Source messages consumed", ["stream"], registry=r
+        ).labels(stream)
+        self.rows = Counter(
+            "moosegen_rows_inserted_total",
+            "Rows stored per destination",
+            ["stream", "destination"],
+            registry=r,
+        )
+        self.errors = Counter(
+            "moosegen_errors_total", "Failures by stage", ["stream", "stage"], registry=r
+        )
+        self.dead_lettered = Counter(
+            "moosegen_dead_lettered_total",
+            "Messages written to the dead-letter topic",
+            ["stream", "error_type"],
+            registry=r,
+        )
+        self.dropped = Counter(
+            "moosegen_dropped_total",
+            "Messages dropped by the error handler",
+            ["stream"],
+            registry=r,
+        ).labels(stream)
+        self.latency = Histogram(
+            "moosegen_end_to_end_latency_seconds",
+            "Message timestamp to stored",
+            ["stream"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        ).labels(stream)
+        self.insert_latency = Histogram(
+            "moosegen_insert_latency_seconds",
+            "Duration of one block insert",
+            ["stream", "destination"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "moosegen_batch_size",
+            "Messages per batch",
+            ["stream"],
+            buckets=SIZE_BUCKETS,
+            registry=r,
+        ).labels(stream)
+        self.lag = Gauge(
+            "moosegen_consumer_lag",
+            "High watermark minus position",
+            ["stream", "partition"],
+            registry=r,
+        )
         self.stream = stream
 
 
@@ -67,8 +98,9 @@ class Health:
         return True, "ready"
 
 
-def serve(port: int, metrics: Metrics | None, health: Health,
-          host: str = "0.0.0.0") -> ThreadingHTTPServer:
+def serve(
+    port: int, metrics: Metrics | None, health: Health, host: str = "0.0.0.0"
+) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             path = self.path.split("?", 1)[0]

@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """`setup`: create the stream's topics when missing and apply the table migrations."""
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from typing import Any
 log = logging.getLogger("moosegen.runtime.setup")
 
 
-def ensure_topics(bootstrap: str, topics_file: Path, timeout_s: float = 30.0,
-                  extra: dict[str, str] | None = None) -> list[str]:
+def ensure_topics(
+    bootstrap: str, topics_file: Path, timeout_s: float = 30.0, extra: dict[str, str] | None = None
+) -> list[str]:
     """Create every topic of `topics.json` that does not exist; returns the created names."""
     from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
@@ -22,10 +24,17 @@ def ensure_topics(bootstrap: str, topics_file: Path, timeout_s: float = 30.0,
     if not wanted:
         return []
     futures = admin.create_topics(
-        [NewTopic(t["name"], num_partitions=int(t["partitions"]),
-                  replication_factor=int(t["replication_factor"]),
-                  config={k: str(v) for k, v in t.get("config", {}).items()})
-         for t in wanted], request_timeout=timeout_s)
+        [
+            NewTopic(
+                t["name"],
+                num_partitions=int(t["partitions"]),
+                replication_factor=int(t["replication_factor"]),
+                config={k: str(v) for k, v in t.get("config", {}).items()},
+            )
+            for t in wanted
+        ],
+        request_timeout=timeout_s,
+    )
     created = []
     for name, fut in futures.items():
         try:
@@ -38,8 +47,9 @@ def ensure_topics(bootstrap: str, topics_file: Path, timeout_s: float = 30.0,
     return sorted(created)
 
 
-def apply_sql_folder(client: Any, folder: Path, stream: str, database: str = "default"
-                     ) -> list[str]:
+def apply_sql_folder(
+    client: Any, folder: Path, stream: str, database: str = "default"
+) -> list[str]:
     """Apply the stream's migrations (the ClickHouse target's runner when it is present)."""
     from .columns import _optional
 
@@ -49,8 +59,11 @@ def apply_sql_folder(client: Any, folder: Path, stream: str, database: str = "de
         return applied
     done = []
     for path in sorted(folder.glob("*.sql")):
-        text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
-                         if not line.lstrip().startswith("--"))
+        text = "\n".join(
+            line
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if not line.lstrip().startswith("--")
+        )
         for statement in (s.strip() for s in text.split(";")):
             if statement:
                 client.command(statement)

@@ -39,6 +39,7 @@ class BuildResult:
     files: dict[str, bytes] = field(default_factory=dict)
     project: Project | None = None
     planned: list[PlannedVersion] = field(default_factory=list)
+    units: list[StreamUnit] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -85,7 +86,7 @@ def generate(specs_dir: Path, user_templates: Path | None = None,
     streams = {u.stream.package: {"spec": u.stream.source, "subject": u.stream.subject,
                                   "fingerprint": u.current.fingerprint} for u in units}
     files[".moosegen/manifest.json"] = manifest(files, streams)
-    return BuildResult(diags, files, project, sorted(planned.values(), key=lambda p: p.id))
+    return BuildResult(diags, files, project, sorted(planned.values(), key=lambda p: p.id), units)
 
 
 def _plan_versions(project: Project, registry: LocalRegistry) -> dict[str, PlannedVersion]:

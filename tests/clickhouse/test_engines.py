@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_into, write_specs
+from tests.clickhouse.conftest import build_into, write_specs
 from moosegen.runtime.migrations import apply_migrations
 
 FIELDS = "fields: {id: {type: string, key: true}, v: long, sign: int, n: long, m: double}\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_into, diagnostics_of, write_specs
+from tests.clickhouse.conftest import build_into, diagnostics_of, write_specs
 from moosegen.runtime.chvalues import quote_identifier, quote_string
 from moosegen.runtime.migrations import MARKER, apply_migrations, split_statements
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import history_unit
+from tests.clickhouse.conftest import history_unit
 from moosegen.diagnostics import Diagnostic
 from moosegen.runtime.chvalues import column_converter
 from moosegen.runtime.migrations import MigrationError, apply_migrations

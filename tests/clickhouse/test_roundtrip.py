@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, build_into
+from tests.clickhouse.conftest import ROOT, build_into
 from moosegen.runtime.chvalues import column_converter
 from moosegen.runtime.migrations import apply_migrations
 from moosegen.targets.clickhouse import columns

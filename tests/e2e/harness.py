@@ -98,18 +98,23 @@ def query(tmp: Path, chdb_dir: Path, sql: str) -> list[list[Any]]:
 
 
 def committed_all(bootstrap: str, group: str, topic: str) -> bool:
-    from confluent_kafka import Consumer, TopicPartition
+    """Has `group` committed every partition up to its high watermark? Transient broker
+    errors (a coordinator still moving, for example) count as "not yet"."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
 
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
                   "enable.auto.commit": False})
     try:
         md = c.list_topics(topic, timeout=10)
         parts = [TopicPartition(topic, p) for p in md.topics[topic].partitions]
-        committed = c.committed(parts, timeout=10)
-        for tp in committed:
-            _, high = c.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)
-            if high > 0 and tp.offset != high:
-                return False
+        try:
+            committed = c.committed(parts, timeout=10)
+            for tp in committed:
+                _, high = c.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)
+                if high > 0 and tp.offset != high:
+                    return False
+        except KafkaException:
+            return False
         return True
     finally:
         c.close()

@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Avro and JSON codecs, Avro-typed pydantic building blocks and a typed Kafka producer.
 
 Shared by every generated `models.py`; third-party imports only (pydantic, fastavro;

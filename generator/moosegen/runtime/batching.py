@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Per-partition buffers that cut batches into blocks, honouring pending plans."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Dead-letter queue: the retry policy, the error handler's choice, and acknowledged produce."""
 
 from __future__ import annotations
@@ -36,13 +37,22 @@ class ErrorContext:
 
 def context_for(failure: Failure, attempt: int, max_retries: int) -> ErrorContext:
     msg = failure.msg
-    return ErrorContext(failure.stage, failure.error_type, msg.topic(), msg.partition(),
-                        msg.offset(), attempt, max_retries, msg.key(),
-                        list(msg.headers() or []))
+    return ErrorContext(
+        failure.stage,
+        failure.error_type,
+        msg.topic(),
+        msg.partition(),
+        msg.offset(),
+        attempt,
+        max_retries,
+        msg.key(),
+        list(msg.headers() or []),
+    )
 
 
-def decide(failure: Failure, attempt: int, max_retries: int,
-           handler: Callable[..., Any] | None) -> str:
+def decide(
+    failure: Failure, attempt: int, max_retries: int, handler: Callable[..., Any] | None
+) -> str:
     """retry | dead_letter | drop for a failure seen `attempt` times (1 = first failure)."""
     choice: Any = None
     if handler is not None:
@@ -62,8 +72,9 @@ def decide(failure: Failure, attempt: int, max_retries: int,
     return str(choice)
 
 
-def headers_for(failure: Failure, attempts: int, now: _dt.datetime | None = None
-                ) -> list[tuple[str, bytes]]:
+def headers_for(
+    failure: Failure, attempts: int, now: _dt.datetime | None = None
+) -> list[tuple[str, bytes]]:
     msg = failure.msg
     now = now or _dt.datetime.now(_dt.timezone.utc)
     text = f"{type(failure.error).__name__}: {failure.error}"[:MAX_MESSAGE_CHARS]
@@ -77,10 +88,13 @@ def headers_for(failure: Failure, attempts: int, now: _dt.datetime | None = None
         ("attempts", str(attempts)),
         ("failed-at", now.isoformat(timespec="milliseconds").replace("+00:00", "Z")),
     ]
-    original = [(k, v if isinstance(v, bytes) or v is None else str(v).encode())
-                for k, v in (msg.headers() or [])]
+    original = [
+        (k, v if isinstance(v, bytes) or v is None else str(v).encode())
+        for k, v in (msg.headers() or [])
+    ]
     return [(k, v) for k, v in original if v is not None] + [
-        (HEADER_PREFIX + k, v.encode("utf-8", "replace")) for k, v in ours]
+        (HEADER_PREFIX + k, v.encode("utf-8", "replace")) for k, v in ours
+    ]
 
 
 class DeadLetterWriter:
@@ -108,13 +122,18 @@ class DeadLetterWriter:
             value = msg.value()
             while True:
                 try:
-                    self.producer.produce(self.topic, value=value, key=msg.key(),
-                                          headers=headers_for(failure, attempts),
-                                          on_delivery=on_delivery)
+                    self.producer.produce(
+                        self.topic,
+                        value=value,
+                        key=msg.key(),
+                        headers=headers_for(failure, attempts),
+                        on_delivery=on_delivery,
+                    )
                     break
                 except BufferError:
                     self.producer.poll(0.1)
         remaining = self.producer.flush(self.flush_timeout_s)
         if remaining or errors or delivered[0] != len(failures):
-            raise TransientError(f"dead-letter produce not acknowledged: {remaining} pending, "
-                                 f"errors: {errors[:3]}")
+            raise TransientError(
+                f"dead-letter produce not acknowledged: {remaining} pending, errors: {errors[:3]}"
+            )

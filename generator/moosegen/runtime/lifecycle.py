@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Shutdown requests: SIGTERM/SIGINT set one event, installed before anything slow starts."""
 
 from __future__ import annotations

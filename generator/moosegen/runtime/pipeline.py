@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Decode, validate, transform, route: one block of source messages → rows per destination.
 
 The plain path (no hooks) validates the whole block with the generated TypedDict
@@ -66,7 +67,8 @@ class Pipeline:
         self.rows_adapter: TypeAdapter[Any] = models.ROWS
         self.max_message_bytes = max_message_bytes
         dests: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = dict(
-            getattr(models, "DESTINATIONS", {}))
+            getattr(models, "DESTINATIONS", {})
+        )
         self.destinations: list[DestinationConfig] = list(config.destinations)
         self.adapters: dict[str, TypeAdapter[Any]] = {}
         for d in self.destinations:
@@ -77,12 +79,16 @@ class Pipeline:
         self.consumers = [resolve(c, "consumer") for c in config.consumers]
         self.dest_transforms: dict[str, Callable[..., Any]] = {
             d.name: resolve(d.transform, f"destination {d.name!r} transform")
-            for d in self.destinations if d.transform}
-        self.needs_models = bool(self.transform or self.route or self.sync or self.consumers
-                                 or self.dest_transforms)
+            for d in self.destinations
+            if d.transform
+        }
+        self.needs_models = bool(
+            self.transform or self.route or self.sync or self.consumers or self.dest_transforms
+        )
         # The plain path: every destination takes the source rows as they are.
         self.plain = not self.needs_models and all(
-            self.adapters[d.name] is self.rows_adapter for d in self.destinations)
+            self.adapters[d.name] is self.rows_adapter for d in self.destinations
+        )
 
     # -- decode + validate -------------------------------------------------
     def decode(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
@@ -107,7 +113,8 @@ class Pipeline:
             raise ValueError("message has no value (tombstone)")
         if len(value) > self.max_message_bytes:
             raise RecordTooLarge(
-                f"message of {len(value)} bytes exceeds the limit of {self.max_message_bytes}")
+                f"message of {len(value)} bytes exceeds the limit of {self.max_message_bytes}"
+            )
 
     def _decode_json(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
         payloads = [m.value() for m in msgs]
@@ -161,8 +168,9 @@ class Pipeline:
         url = self.config.registry_url
         if not url:
             raise ValueError(f"unknown writer schema id {schema_id} and no registry URL")
-        with urllib.request.urlopen(f"{url.rstrip('/')}/schemas/ids/{schema_id}",
-                                    timeout=10) as resp:
+        with urllib.request.urlopen(
+            f"{url.rstrip('/')}/schemas/ids/{schema_id}", timeout=10
+        ) as resp:
             schema: str = json.loads(resp.read())["schema"]
         return schema
 
@@ -215,16 +223,19 @@ class Pipeline:
                     targets = _as_names(self.route(record)) if self.route else names
                     for name in targets:
                         if name not in routed:
-                            raise LookupError(f"route returned unknown destination {name!r}; "
-                                              f"known: {', '.join(names)}")
+                            raise LookupError(
+                                f"route returned unknown destination {name!r}; "
+                                f"known: {', '.join(names)}"
+                            )
                         stage = "destination"
                         hook = self.dest_transforms.get(name)
-                        for out in (_as_list(hook(record)) if hook else [record]):
+                        for out in _as_list(hook(record)) if hook else [record]:
                             outputs.append((name, out))
                     stage = "transform"
             except Exception as exc:  # noqa: BLE001 - a hook failure is the record's
-                failures.append(Failure(item.msg, exc, stage, not isinstance(exc, LookupError),
-                                         item.model))
+                failures.append(
+                    Failure(item.msg, exc, stage, not isinstance(exc, LookupError), item.model)
+                )
                 continue
             for name, out in outputs:
                 routed[name].rows.append(_plain(out))
@@ -241,8 +252,9 @@ class Pipeline:
                     try:
                         checked.append(adapter.validate_python([row])[0])
                     except ValidationError as exc:
-                        bad.setdefault(id(item), Failure(item.msg, exc, "destination", False,
-                                                         item.model))
+                        bad.setdefault(
+                            id(item), Failure(item.msg, exc, "destination", False, item.model)
+                        )
                         checked.append(row)
                 r.rows = checked
         if bad:

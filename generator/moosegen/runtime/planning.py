@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Offsets planning: one block per (destination, source partition, offset range).
 
 Before a block is inserted, its start offset is committed with the planned range

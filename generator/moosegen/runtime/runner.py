@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """The consume loop: batch → plan → decode/validate/transform/route → insert → DLQ → commit."""
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ from .planning import Block, decode_plan
 
 log = logging.getLogger("moosegen.runtime")
 
-LOST_PARTITION_ERRORS = ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS",
-                         "FENCED_INSTANCE_ID", "_ASSIGNMENT_LOST", "STALE_MEMBER_EPOCH")
+LOST_PARTITION_ERRORS = (
+    "ILLEGAL_GENERATION",
+    "UNKNOWN_MEMBER_ID",
+    "REBALANCE_IN_PROGRESS",
+    "FENCED_INSTANCE_ID",
+    "_ASSIGNMENT_LOST",
+    "STALE_MEMBER_EPOCH",
+)
 
 
 class Abandon(Exception):
@@ -53,17 +60,21 @@ class SyncContext:
 
 
 class Runner:
-    def __init__(self, config: ServiceConfig, consumer: Any = None, producer: Any = None,
-                 client: Any = None) -> None:
+    def __init__(
+        self, config: ServiceConfig, consumer: Any = None, producer: Any = None, client: Any = None
+    ) -> None:
         self.config = config
         self.pipeline = Pipeline(config)
-        self.error_handler = (resolve(config.error_handler, "error_handler")
-                              if config.error_handler else None)
+        self.error_handler = (
+            resolve(config.error_handler, "error_handler") if config.error_handler else None
+        )
         self.batcher = Batcher(config.topic)
         self.builders = {d.name: ColumnBuilder(d.columns) for d in config.destinations}
         self.dests: dict[str, DestinationConfig] = {d.name: d for d in config.destinations}
-        self.default_dest = next((d.name for d in config.destinations if d.is_default),
-                                 config.destinations[0].name if config.destinations else "")
+        self.default_dest = next(
+            (d.name for d in config.destinations if d.is_default),
+            config.destinations[0].name if config.destinations else "",
+        )
         self.metrics = Metrics(config.stream)
         self.health = Health(config.health_interval_ms / 1000, config.health_timeout_ms / 1000)
         self.consumer = consumer
@@ -92,11 +103,20 @@ class Runner:
             conf.update(cfg.kafka_config)
             self.consumer = Consumer(conf)
         if self.producer is None:
-            pconf: dict[str, Any] = {"bootstrap.servers": cfg.bootstrap_servers,
-                                     "enable.idempotence": True, "acks": "all",
-                                     "linger.ms": 5, "error_cb": self._kafka_error}
-            pconf.update({k: v for k, v in cfg.kafka_config.items() if k.startswith("security")
-                          or k.startswith("sasl") or k.startswith("ssl")})
+            pconf: dict[str, Any] = {
+                "bootstrap.servers": cfg.bootstrap_servers,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "error_cb": self._kafka_error,
+            }
+            pconf.update(
+                {
+                    k: v
+                    for k, v in cfg.kafka_config.items()
+                    if k.startswith("security") or k.startswith("sasl") or k.startswith("ssl")
+                }
+            )
             self.producer = Producer(pconf)
         if self.client is None:
             self.client = connect_clickhouse(cfg.clickhouse_url, cfg.database)
@@ -116,25 +136,35 @@ class Runner:
                 break
             except Exception as exc:  # noqa: BLE001 - retried, then assume nothing pending
                 log.warning("reading committed offsets failed (attempt %d): %s", attempt + 1, exc)
-                time.sleep(min(2 ** attempt, 5))
+                time.sleep(min(2**attempt, 5))
         for tp in committed:
             end = decode_plan(tp.metadata, tp.offset)
             pending = (tp.offset, end) if end is not None else None
             self.batcher.assign(tp.partition, pending)
             self.assigned.add(tp.partition)
             if pending:
-                log.info("re-forming planned block", extra={
-                    "event": "replan", "partition": tp.partition, "start": tp.offset, "end": end})
+                log.info(
+                    "re-forming planned block",
+                    extra={
+                        "event": "replan",
+                        "partition": tp.partition,
+                        "start": tp.offset,
+                        "end": end,
+                    },
+                )
         self.health.kafka_ok = True
-        log.info("partitions assigned", extra={"event": "assign",
-                                               "partitions": sorted(self.assigned)})
+        log.info(
+            "partitions assigned", extra={"event": "assign", "partitions": sorted(self.assigned)}
+        )
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
         for tp in partitions:
             self.batcher.revoke(tp.partition)
             self.assigned.discard(tp.partition)
-        log.info("partitions revoked", extra={"event": "revoke",
-                                              "partitions": [tp.partition for tp in partitions]})
+        log.info(
+            "partitions revoked",
+            extra={"event": "revoke", "partitions": [tp.partition for tp in partitions]},
+        )
 
     @property
     def stop(self) -> bool:
@@ -149,13 +179,20 @@ class Runner:
         install()
         self.connect()
         if cfg.metrics_enabled or cfg.health_enabled:
-            self.http = serve(cfg.metrics_port, self.metrics if cfg.metrics_enabled else None,
-                              self.health)
-        self.consumer.subscribe([cfg.topic], on_assign=self._on_assign,
-                                on_revoke=self._on_revoke, on_lost=self._on_revoke)
+            self.http = serve(
+                cfg.metrics_port, self.metrics if cfg.metrics_enabled else None, self.health
+            )
+        self.consumer.subscribe(
+            [cfg.topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
         self.health.progress()
-        log.info("service started", extra={"event": "start", "topic": cfg.topic,
-                                           "group": cfg.effective_group_id})
+        log.info(
+            "service started",
+            extra={"event": "start", "topic": cfg.topic, "group": cfg.effective_group_id},
+        )
         last_message = time.monotonic()
         try:
             while not self.stop:
@@ -200,8 +237,9 @@ class Runner:
                 timeout = deadline - now
                 if timeout <= 0:
                     break
-            msgs = self.consumer.consume(num_messages=min(cfg.batch_size - added, 100_000),
-                                         timeout=max(timeout, 0.0))
+            msgs = self.consumer.consume(
+                num_messages=min(cfg.batch_size - added, 100_000), timeout=max(timeout, 0.0)
+            )
             good = []
             for m in msgs:
                 err = m.error()
@@ -234,8 +272,9 @@ class Runner:
 
         topic = self.config.topic
         self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
-        plans = [TopicPartition(topic, b.partition, b.start, metadata=b.plan_metadata)
-                 for b, _ in blocks]
+        plans = [
+            TopicPartition(topic, b.partition, b.start, metadata=b.plan_metadata) for b, _ in blocks
+        ]
         try:
             self.commit(plans)
         except Abandon:
@@ -248,11 +287,16 @@ class Runner:
                 self.process_block(block, msgs)
                 done.append(block)
         except Abandon:
-            log.info("batch abandoned; stored blocks are committed, the rest is replayed",
-                     extra={"event": "abandon"})
+            log.info(
+                "batch abandoned; stored blocks are committed, the rest is replayed",
+                extra={"event": "abandon"},
+            )
         finally:
-            ends = [TopicPartition(topic, b.partition, b.end, metadata="") for b in done
-                    if b.partition in self.assigned]
+            ends = [
+                TopicPartition(topic, b.partition, b.end, metadata="")
+                for b in done
+                if b.partition in self.assigned
+            ]
             if ends:
                 try:
                     self.commit(ends, give_up_on_stop=True)
@@ -292,16 +336,24 @@ class Runner:
             self._with_backoff(lambda: self.dlq.send(dead) if self.dlq else None, "dead-letter")
             for f, _ in dead:
                 self.metrics.dead_lettered.labels(cfg.stream, f.error_type).inc()
-                log.warning("dead-lettered", extra={
-                    "event": "dead_letter", "stage": f.stage, "partition": f.msg.partition(),
-                    "offset": f.msg.offset(), "error": str(f.error)[:300]})
+                log.warning(
+                    "dead-lettered",
+                    extra={
+                        "event": "dead_letter",
+                        "stage": f.stage,
+                        "partition": f.msg.partition(),
+                        "offset": f.msg.offset(),
+                        "error": str(f.error)[:300],
+                    },
+                )
         if msgs:
             ts_type, ts = msgs[0].timestamp()
             if ts_type and ts > 0:
                 self.metrics.latency.observe(max(0.0, time.time() - ts / 1000))
 
-    def _triage(self, failures: list[Failure], attempt: int,
-                dead: list[tuple[Failure, int]]) -> list[Failure]:
+    def _triage(
+        self, failures: list[Failure], attempt: int, dead: list[tuple[Failure, int]]
+    ) -> list[Failure]:
         retry: list[Failure] = []
         for f in failures:
             self.metrics.errors.labels(self.config.stream, f.stage).inc()
@@ -312,12 +364,23 @@ class Runner:
                 dead.append((f, attempt))
             else:
                 self.metrics.dropped.inc()
-                log.info("dropped by the error handler", extra={
-                    "event": "drop", "partition": f.msg.partition(), "offset": f.msg.offset()})
+                log.info(
+                    "dropped by the error handler",
+                    extra={
+                        "event": "drop",
+                        "partition": f.msg.partition(),
+                        "offset": f.msg.offset(),
+                    },
+                )
         return retry
 
-    def _run_sync(self, block: Block, items: list[Item], dead: list[tuple[Failure, int]],
-                  failures: list[Failure]) -> list[Item]:
+    def _run_sync(
+        self,
+        block: Block,
+        items: list[Item],
+        dead: list[tuple[Failure, int]],
+        failures: list[Failure],
+    ) -> list[Item]:
         p = self.pipeline
         assert p.sync is not None
         cfg = self.config
@@ -387,14 +450,23 @@ class Runner:
                     attempt += 1
 
     # -- inserting -----------------------------------------------------------
-    def store(self, block: Block, name: str, routed: Routed,
-              dead: list[tuple[Failure, int]]) -> None:
+    def store(
+        self, block: Block, name: str, routed: Routed, dead: list[tuple[Failure, int]]
+    ) -> None:
         if not routed.rows:
             return
         self._store_range(block, name, routed, 0, len(routed.rows), dead, whole=True)
 
-    def _store_range(self, block: Block, name: str, routed: Routed, lo: int, hi: int,
-                     dead: list[tuple[Failure, int]], whole: bool = False) -> None:
+    def _store_range(
+        self,
+        block: Block,
+        name: str,
+        routed: Routed,
+        lo: int,
+        hi: int,
+        dead: list[tuple[Failure, int]],
+        whole: bool = False,
+    ) -> None:
         items = routed.items[lo:hi]
         sources = [_source(i.msg) for i in items]
         token = block.token(name) if whole else block.token(name, f"{lo}-{hi}")
@@ -404,8 +476,14 @@ class Runner:
             self.metrics.rows.labels(self.config.stream, name).inc(hi - lo)
         except DataError as exc:
             if hi - lo == 1:
-                dead.append((Failure(items[0].msg, exc.__cause__ or exc, "insert", False,
-                                     items[0].model), 1))
+                dead.append(
+                    (
+                        Failure(
+                            items[0].msg, exc.__cause__ or exc, "insert", False, items[0].model
+                        ),
+                        1,
+                    )
+                )
                 return
             mid = (lo + hi) // 2
             self._store_range(block, name, routed, lo, mid, dead)
@@ -424,12 +502,17 @@ class Runner:
         while True:
             started = time.perf_counter()
             try:
-                self.client.insert(name, data=data, column_names=builder.names,
-                                   database=self.config.database, column_oriented=True,
-                                   settings={"async_insert": 0,
-                                             "insert_deduplication_token": token})
+                self.client.insert(
+                    name,
+                    data=data,
+                    column_names=builder.names,
+                    database=self.config.database,
+                    column_oriented=True,
+                    settings={"async_insert": 0, "insert_deduplication_token": token},
+                )
                 self.metrics.insert_latency.labels(self.config.stream, name).observe(
-                    time.perf_counter() - started)
+                    time.perf_counter() - started
+                )
                 self.health.clickhouse_ok = True
                 return
             except Exception as exc:  # noqa: BLE001 - classified below
@@ -437,8 +520,12 @@ class Runner:
                     raise DataError(str(exc)) from exc
                 self.health.clickhouse_ok = False
                 self.metrics.errors.labels(self.config.stream, "clickhouse").inc()
-                log.warning("clickhouse insert failed, backing off %.1fs: %s", delay, exc,
-                            extra={"event": "clickhouse_backoff", "table": name})
+                log.warning(
+                    "clickhouse insert failed, backing off %.1fs: %s",
+                    delay,
+                    exc,
+                    extra={"event": "clickhouse_backoff", "table": name},
+                )
                 self.wait(delay)
                 delay = min(delay * 2, self.config.max_backoff_s)
 
@@ -460,8 +547,12 @@ class Runner:
                     self.consumer.poll(0.1)  # let the rebalance callbacks run
                     continue
                 self.health.kafka_ok = False
-                log.warning("commit failed, backing off %.1fs: %s", delay, exc,
-                            extra={"event": "kafka_backoff"})
+                log.warning(
+                    "commit failed, backing off %.1fs: %s",
+                    delay,
+                    exc,
+                    extra={"event": "kafka_backoff"},
+                )
                 if self.stop and give_up_on_stop:
                     raise Abandon() from exc
                 self.wait(delay)
@@ -511,7 +602,8 @@ class Runner:
                 _, high = self.consumer.get_watermark_offsets(tp, cached=True)
                 if high >= 0 and tp.offset >= 0:
                     self.metrics.lag.labels(self.config.stream, str(tp.partition)).set(
-                        max(0, high - tp.offset))
+                        max(0, high - tp.offset)
+                    )
         except Exception:  # noqa: BLE001 - lag is best effort
             pass
 
