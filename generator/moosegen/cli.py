@@ -18,16 +18,28 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FINDING_CATEGORIES = {"FIELD", "TYPE", "NAME", "ENUM", "UNION", "OUTPUT", "REGISTRY"}
 
 specs_argument = click.argument(
-    "specs_dir", default="specs", type=click.Path(file_okay=False, path_type=Path))
+    "specs_dir", default="specs", type=click.Path(file_okay=False, path_type=Path)
+)
 output_option = click.option(
-    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Output folder (default: `output` of moosegen.yaml, else generated/).")
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: `output` of moosegen.yaml, else generated/).",
+)
 templates_option = click.option(
-    "--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-    help="A folder of templates that take precedence over the built-in ones.")
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A folder of templates that take precedence over the built-in ones.",
+)
 format_option = click.option(
-    "--error-format", type=click.Choice(["text", "json", "github"]), default="text",
-    show_default=True, help="How diagnostics are printed.")
+    "--error-format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="How diagnostics are printed.",
+)
 
 
 def report(diagnostics: list[Diagnostic], fmt: ErrorFormat) -> None:
@@ -69,7 +81,9 @@ def _output_dir(specs_dir: Path, output: Path | None, configured: str) -> Path:
 @output_option
 @templates_option
 @format_option
-def build(specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat) -> None:
+def build(
+    specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat
+) -> None:
     """Check schema changes, then render every stream of SPECS_DIR into the output folder."""
     from moosegen.build import generate
     from moosegen.compat.history import LocalRegistry, RegistryError
@@ -88,14 +102,19 @@ def build(specs_dir: Path, output: Path | None, templates: Path | None, error_fo
         for planned in result.planned:
             registry.write(planned)
             if error_format == "text":
-                click.echo(f"moosegen: registered {planned.subject} v{planned.version} "
-                           f"(id {planned.id})", err=True)
+                click.echo(
+                    f"moosegen: registered {planned.subject} v{planned.version} (id {planned.id})",
+                    err=True,
+                )
         written, removed = write_tree(out, result.files)
     except (OutputError, RegistryError) as exc:
         fail(str(exc))
     if error_format == "text":
-        click.echo(f"moosegen: {len(result.files)} files in {out} "
-                   f"({len(written)} written, {len(removed)} removed)", err=True)
+        click.echo(
+            f"moosegen: {len(result.files)} files in {out} "
+            f"({len(written)} written, {len(removed)} removed)",
+            err=True,
+        )
 
 
 @main.command()
@@ -103,14 +122,31 @@ def build(specs_dir: Path, output: Path | None, templates: Path | None, error_fo
 @output_option
 @templates_option
 @format_option
-@click.option("--against", "against_ref", metavar="GIT_REF", default=None,
-              help="Check compatibility with the registry committed at a git ref (a branch or "
-                   "commit; in a shallow clone, fetch it first).")
-@click.option("--registry", "registry_url", metavar="URL", envvar="SCHEMA_REGISTRY_URL",
-              default=None, help="Check compatibility with the versions in a Confluent-compatible "
-                                 "Schema Registry (credentials: SCHEMA_REGISTRY_USERNAME/PASSWORD).")
-def check(specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat,
-          against_ref: str | None, registry_url: str | None) -> None:
+@click.option(
+    "--against",
+    "against_ref",
+    metavar="GIT_REF",
+    default=None,
+    help="Check compatibility with the registry committed at a git ref (a branch or "
+    "commit; in a shallow clone, fetch it first).",
+)
+@click.option(
+    "--registry",
+    "registry_url",
+    metavar="URL",
+    envvar="SCHEMA_REGISTRY_URL",
+    default=None,
+    help="Check compatibility with the versions in a Confluent-compatible "
+    "Schema Registry (credentials: SCHEMA_REGISTRY_USERNAME/PASSWORD).",
+)
+def check(
+    specs_dir: Path,
+    output: Path | None,
+    templates: Path | None,
+    error_format: ErrorFormat,
+    against_ref: str | None,
+    registry_url: str | None,
+) -> None:
     """Fail (exit 1) on a breaking schema change or a stale output folder. Never writes."""
     from moosegen.build import generate
     from moosegen.output import check_tree, drift_diagnostics
@@ -125,10 +161,18 @@ def check(specs_dir: Path, output: Path | None, templates: Path | None, error_fo
         assert result.project is not None
         for planned in result.planned:
             stream = next(s for s in result.project.streams if s.subject == planned.subject)
-            diagnostics.append(Diagnostic(
-                stream.schema_smap.path, 1, 1, "error", "REGISTRY_STALE",
-                f"the schema of {planned.subject} changed and is compatible; run `moosegen build` "
-                f"to register it as v{planned.version}", "REGISTRY"))
+            diagnostics.append(
+                Diagnostic(
+                    stream.schema_smap.path,
+                    1,
+                    1,
+                    "error",
+                    "REGISTRY_STALE",
+                    f"the schema of {planned.subject} changed and is compatible; "
+                    f"run `moosegen build` to register it as v{planned.version}",
+                    "REGISTRY",
+                )
+            )
         out = _output_dir(specs_dir, output, result.project.config.output)
         drift = check_tree(out, result.files)
         diagnostics += drift_diagnostics(str(out), drift)
@@ -150,8 +194,11 @@ def _baseline(specs_dir: Path, against_ref: str | None, registry_url: str | None
         return lambda stream: client.versions(f"{stream.topic}-value")
     if not against_ref:
         return None
-    top = subprocess.run(["git", "-C", str(specs_dir), "rev-parse", "--show-toplevel"],
-                         capture_output=True, text=True)
+    top = subprocess.run(
+        ["git", "-C", str(specs_dir), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+    )
     if top.returncode != 0:
         fail(f"--against needs {specs_dir} to be inside a git repository")
     root = Path(top.stdout.strip())
@@ -170,12 +217,17 @@ def topics() -> None:
 
 @topics.command("apply")
 @specs_argument
-@click.option("--bootstrap-servers", envvar="KAFKA_BOOTSTRAP_SERVERS", default=None,
-              help="HOST:PORT[,...]; default: $KAFKA_BOOTSTRAP_SERVERS.")
+@click.option(
+    "--bootstrap-servers",
+    envvar="KAFKA_BOOTSTRAP_SERVERS",
+    default=None,
+    help="HOST:PORT[,...]; default: $KAFKA_BOOTSTRAP_SERVERS.",
+)
 @click.option("--dry-run", is_flag=True, help="Only print what would change.")
 @format_option
-def topics_apply(specs_dir: Path, bootstrap_servers: str | None, dry_run: bool,
-                 error_format: ErrorFormat) -> None:
+def topics_apply(
+    specs_dir: Path, bootstrap_servers: str | None, dry_run: bool, error_format: ErrorFormat
+) -> None:
     """Create missing topics, add partitions and set configs that differ, for every stream.
 
     Refuses (exit 1) to decrease partitions or change a replication factor. SASL/SSL
@@ -194,16 +246,25 @@ def topics_apply(specs_dir: Path, bootstrap_servers: str | None, dry_run: bool,
     report(result.diagnostics, error_format)
     if has_errors(result.diagnostics):
         sys.exit(exit_for(result.diagnostics))
-    wanted = [topic for rel, body in sorted(result.files.items()) if rel.endswith(f"/{TOPICS_FILE}")
-              for topic in json.loads(body)["topics"]]
+    wanted = [
+        topic
+        for rel, body in sorted(result.files.items())
+        if rel.endswith(f"/{TOPICS_FILE}")
+        for topic in json.loads(body)["topics"]
+    ]
     try:
-        changes = kafka_topics.apply(bootstrap_servers, wanted, dry_run=dry_run,
-                                     client_config=kafka_topics.client_config_from_env())
+        changes = kafka_topics.apply(
+            bootstrap_servers,
+            wanted,
+            dry_run=dry_run,
+            client_config=kafka_topics.client_config_from_env(),
+        )
     except kafka_topics.TopicsApplyError as exc:
         click.echo(f"moosegen: error: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)
     for change in changes:
         click.echo(change.describe())
     verb = "would change" if dry_run else "changed"
-    click.echo(f"moosegen: {verb} {len(changes)} item(s)" if changes else "moosegen: no changes",
-               err=True)
+    click.echo(
+        f"moosegen: {verb} {len(changes)} item(s)" if changes else "moosegen: no changes", err=True
+    )

@@ -32,7 +32,8 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
     )
     env.filters["pyrepr"] = repr
     env.filters["json"] = lambda value, indent=None: json.dumps(
-        value, indent=indent, ensure_ascii=False, sort_keys=False)
+        value, indent=indent, ensure_ascii=False, sort_keys=False
+    )
     return env
 
 

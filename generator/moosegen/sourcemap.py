@@ -37,8 +37,14 @@ class SourceMap:
         return self.values.get((), (1, 1))
 
     def diag(
-        self, where: JsonPath, code: str, message: str, *, key: bool = False,
-        severity: str = "error", category: str = "SPEC",
+        self,
+        where: JsonPath,
+        code: str,
+        message: str,
+        *,
+        key: bool = False,
+        severity: str = "error",
+        category: str = "SPEC",
     ) -> Diagnostic:
         line, col = self.pos(where, key=key)
         return Diagnostic(self.path, line, col, severity, code, message, category)  # type: ignore[arg-type]
@@ -51,6 +57,7 @@ class LoadError(Exception):
 
 
 # ---------------------------------------------------------------- YAML
+
 
 def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     """Safe-load one YAML document; only the standard YAML tags are accepted."""
@@ -66,13 +73,19 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or str(exc)
         code = (
-            "YAML_TAG" if "tag" in problem
-            else "YAML_DUPLICATE_KEY" if "duplicate key" in problem
+            "YAML_TAG"
+            if "tag" in problem
+            else "YAML_DUPLICATE_KEY"
+            if "duplicate key" in problem
             else "YAML_SYNTAX"
         )
-        raise LoadError(Diagnostic(path, line, col, "error", code, f"invalid YAML: {problem}")) from None
+        raise LoadError(
+            Diagnostic(path, line, col, "error", code, f"invalid YAML: {problem}")
+        ) from None
     except yaml.YAMLError as exc:
-        raise LoadError(Diagnostic(path, 1, 1, "error", "YAML_SYNTAX", f"invalid YAML: {exc}")) from None
+        raise LoadError(
+            Diagnostic(path, 1, 1, "error", "YAML_SYNTAX", f"invalid YAML: {exc}")
+        ) from None
     finally:
         loader.dispose()
 
@@ -88,7 +101,11 @@ def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap:
     smap.values[where] = _mark(node)
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
         raise yaml.constructor.ConstructorError(
-            None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark)
+            None,
+            None,
+            f"could not determine a constructor for the tag {node.tag!r}",
+            node.start_mark,
+        )
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
@@ -135,7 +152,9 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
 
     def fail(offset: int, message: str) -> LoadError:
         line, col = pos(offset)
-        return LoadError(Diagnostic(path, line, col, "error", "JSON_SYNTAX", f"invalid JSON: {message}"))
+        return LoadError(
+            Diagnostic(path, line, col, "error", "JSON_SYNTAX", f"invalid JSON: {message}")
+        )
 
     decoder = json.JSONDecoder()
 
@@ -160,8 +179,11 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
                 key_pos = pos(i)
                 key, i = _string(i)
                 if key in out:
-                    raise LoadError(Diagnostic(path, *key_pos, "error", "JSON_DUPLICATE_KEY",
-                                               f"duplicate key {key!r}"))
+                    raise LoadError(
+                        Diagnostic(
+                            path, *key_pos, "error", "JSON_DUPLICATE_KEY", f"duplicate key {key!r}"
+                        )
+                    )
                 smap.keys[(*where, key)] = key_pos
                 i = skip(i)
                 if not text.startswith(":", i):

@@ -21,8 +21,16 @@ from moosegen.diagnostics import Diagnostic
 from moosegen.schema.ir import Array, AvroType, Map, Named, Primitive, UnionType
 
 __all__ = [
-    "MODE_RULES", "RULES", "CompatResult", "Finding", "Mode", "SchemaError",
-    "can_read", "check", "load_schema", "reader_writer_findings",
+    "MODE_RULES",
+    "RULES",
+    "CompatResult",
+    "Finding",
+    "Mode",
+    "SchemaError",
+    "can_read",
+    "check",
+    "load_schema",
+    "reader_writer_findings",
 ]
 
 _IR_TYPES = (Primitive, Named, Array, Map, UnionType)

@@ -100,8 +100,9 @@ class _LayoutReader:
         _check_subject(subject)
         entries = self.index().get(subject)
         if entries is None:  # no index entry: fall back to the files themselves
-            numbers = sorted(int(m.group(1)) for name in self._list(subject)
-                             if (m := _VERSION_FILE.match(name)))
+            numbers = sorted(
+                int(m.group(1)) for name in self._list(subject) if (m := _VERSION_FILE.match(name))
+            )
             entries = [{"version": n, "id": 0, "fingerprint": ""} for n in numbers]
         out = []
         for entry in sorted(entries, key=lambda e: e["version"]):
@@ -109,8 +110,16 @@ class _LayoutReader:
             text = self._read(rel)
             if text is None:
                 raise RegistryError(f"{self._where(rel)}: listed in {INDEX} but missing")
-            out.append(RegisteredVersion(subject, int(entry["version"]), int(entry["id"]),
-                                         str(entry["fingerprint"]), text, self._where(rel)))
+            out.append(
+                RegisteredVersion(
+                    subject,
+                    int(entry["version"]),
+                    int(entry["id"]),
+                    str(entry["fingerprint"]),
+                    text,
+                    self._where(rel),
+                )
+            )
         return out
 
     def latest(self, subject: str) -> RegisteredVersion | None:
@@ -148,9 +157,14 @@ class LocalRegistry(_LayoutReader):
                 return None
         ids = [int(e["id"]) for entries in self.index().values() for e in entries]
         version = latest.version + 1 if latest else 1
-        return PlannedVersion(subject, version, max(ids, default=0) + 1,
-                              canonical.fingerprint(node), schema_text(node),
-                              str(self.root / subject / f"v{version}.avsc"))
+        return PlannedVersion(
+            subject,
+            version,
+            max(ids, default=0) + 1,
+            canonical.fingerprint(node),
+            schema_text(node),
+            str(self.root / subject / f"v{version}.avsc"),
+        )
 
     def write(self, planned: PlannedVersion) -> RegisteredVersion:
         """Append `planned`; refuses to overwrite a version or reuse an id (a stale plan)."""
@@ -158,24 +172,35 @@ class LocalRegistry(_LayoutReader):
         entries = index.setdefault(planned.subject, [])
         path = self.root / planned.subject / f"v{planned.version}.avsc"
         if path.exists() or any(e["version"] == planned.version for e in entries):
-            raise RegistryError(f"{path}: version {planned.version} of {planned.subject!r} is "
-                                "already registered; the registry is append-only")
+            raise RegistryError(
+                f"{path}: version {planned.version} of {planned.subject!r} is "
+                "already registered; the registry is append-only"
+            )
         expected = max((e["version"] for e in entries), default=0) + 1
         if planned.version != expected:
-            raise RegistryError(f"{planned.subject!r}: next version is {expected}, "
-                                f"not {planned.version} (stale plan)")
+            raise RegistryError(
+                f"{planned.subject!r}: next version is {expected}, "
+                f"not {planned.version} (stale plan)"
+            )
         if any(int(e["id"]) == planned.id for es in index.values() for e in es):
             raise RegistryError(f"schema id {planned.id} is already taken (stale plan)")
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "x", encoding="utf-8", newline="\n") as fh:
             fh.write(planned.schema_json)
-        entries.append({"version": planned.version, "id": planned.id,
-                        "fingerprint": planned.fingerprint})
+        entries.append(
+            {"version": planned.version, "id": planned.id, "fingerprint": planned.fingerprint}
+        )
         tmp = self.root / (INDEX + ".tmp")
         tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(tmp, self.root / INDEX)
-        return RegisteredVersion(planned.subject, planned.version, planned.id,
-                                 planned.fingerprint, planned.schema_json, str(path))
+        return RegisteredVersion(
+            planned.subject,
+            planned.version,
+            planned.id,
+            planned.fingerprint,
+            planned.schema_json,
+            str(path),
+        )
 
 
 class GitRefHistory(_LayoutReader):
@@ -184,8 +209,9 @@ class GitRefHistory(_LayoutReader):
     Works in a shallow clone as long as `ref` itself has been fetched.
     """
 
-    def __init__(self, repo_dir: str | os.PathLike[str], ref: str,
-                 specs_rel: str = "specs") -> None:
+    def __init__(
+        self, repo_dir: str | os.PathLike[str], ref: str, specs_rel: str = "specs"
+    ) -> None:
         self.repo_dir = Path(repo_dir)
         self.ref = ref
         self.base = PurePosixPath(specs_rel.strip("/") or ".") / "registry"
@@ -195,8 +221,12 @@ class GitRefHistory(_LayoutReader):
         self.commit = commit.strip()
 
     def _git(self, *args: str) -> str | None:
-        proc = subprocess.run(["git", "-C", str(self.repo_dir), *args], capture_output=True,
-                              text=True, encoding="utf-8")
+        proc = subprocess.run(
+            ["git", "-C", str(self.repo_dir), *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+        )
         return proc.stdout if proc.returncode == 0 else None
 
     def _read(self, rel: str) -> str | None:
@@ -223,8 +253,9 @@ class SchemaRegistryClient:
         self.timeout = timeout
         user = os.environ.get("SCHEMA_REGISTRY_USERNAME")
         password = os.environ.get("SCHEMA_REGISTRY_PASSWORD", "")
-        self._auth = ("Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-                      if user else None)
+        self._auth = (
+            "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode() if user else None
+        )
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         headers = {"Accept": f"{self.CONTENT_TYPE}, application/json"}
@@ -263,9 +294,14 @@ class SchemaRegistryClient:
         if data.get("schemaType", "AVRO") != "AVRO":
             raise RegistryError(f"{subject} v{data.get('version')}: not an Avro schema")
         text = data["schema"]
-        return RegisteredVersion(subject, int(data["version"]), int(data["id"]),
-                                 _fingerprint_or_empty(text), text,
-                                 f"{self.url}/subjects/{subject}/versions/{data['version']}")
+        return RegisteredVersion(
+            subject,
+            int(data["version"]),
+            int(data["id"]),
+            _fingerprint_or_empty(text),
+            text,
+            f"{self.url}/subjects/{subject}/versions/{data['version']}",
+        )
 
     def versions(self, subject: str) -> list[RegisteredVersion]:
         try:
@@ -280,12 +316,15 @@ class SchemaRegistryClient:
         versions = self.versions(subject)
         return versions[-1] if versions else None
 
-    def test_compatibility(self, subject: str, schema_json: str,
-                           version: int | str = "latest") -> tuple[bool, list[str]]:
+    def test_compatibility(
+        self, subject: str, schema_json: str, version: int | str = "latest"
+    ) -> tuple[bool, list[str]]:
         """The registry's own verdict (POST /compatibility/...), with its messages."""
         data = self._request(
-            "POST", f"/compatibility/subjects/{self._q(subject)}/versions/{version}?verbose=true",
-            {"schema": schema_json})
+            "POST",
+            f"/compatibility/subjects/{self._q(subject)}/versions/{version}?verbose=true",
+            {"schema": schema_json},
+        )
         return bool(data.get("is_compatible")), list(data.get("messages") or [])
 
 

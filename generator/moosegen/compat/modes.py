@@ -56,18 +56,27 @@ _AS_WRITER = {
 # Every code a mode check can report: code -> (category, meaning).
 MODE_RULES: dict[str, tuple[str, str]] = {
     "FIELD_ADDED_WITHOUT_DEFAULT": (
-        "FIELD", "the new schema adds a field without a default, so it cannot read old data"),
+        "FIELD",
+        "the new schema adds a field without a default, so it cannot read old data",
+    ),
     "FIELD_REMOVED_WITHOUT_DEFAULT": (
-        "FIELD", "the new schema drops a field that an old reader needs and has no default for"),
-    "ENUM_SYMBOL_REMOVED": (
-        "ENUM", "the new enum lacks symbols of the old one and has no default"),
+        "FIELD",
+        "the new schema drops a field that an old reader needs and has no default for",
+    ),
+    "ENUM_SYMBOL_REMOVED": ("ENUM", "the new enum lacks symbols of the old one and has no default"),
     "ENUM_SYMBOL_ADDED": (
-        "ENUM", "the new enum has symbols the old one lacks, and the old one has no default"),
+        "ENUM",
+        "the new enum has symbols the old one lacks, and the old one has no default",
+    ),
     "TYPE_WIDENED": (
-        "TYPE", "the new type is wider than the old (e.g. int became long): old readers "
-        "cannot hold it"),
-    **{code: (cat, meaning) for code, (cat, meaning, _) in RULES.items()
-       if code not in ("READER_FIELD_MISSING_DEFAULT", "READER_ENUM_MISSING_SYMBOLS")},
+        "TYPE",
+        "the new type is wider than the old (e.g. int became long): old readers cannot hold it",
+    ),
+    **{
+        code: (cat, meaning)
+        for code, (cat, meaning, _) in RULES.items()
+        if code not in ("READER_FIELD_MISSING_DEFAULT", "READER_ENUM_MISSING_SYMBOLS")
+    },
 }
 
 
@@ -75,8 +84,10 @@ def parse_mode(mode: Mode | str) -> Mode:
     try:
         return mode if isinstance(mode, Mode) else Mode(str(mode).upper())
     except ValueError:
-        raise ValueError(f"unknown compatibility mode {mode!r}: expected one of "
-                         f"{', '.join(m.value for m in Mode)}") from None
+        raise ValueError(
+            f"unknown compatibility mode {mode!r}: expected one of "
+            f"{', '.join(m.value for m in Mode)}"
+        ) from None
 
 
 def _restate(f: Finding, *, candidate_reads: bool, version: int | None) -> Finding:
@@ -88,12 +99,19 @@ def _restate(f: Finding, *, candidate_reads: bool, version: int | None) -> Findi
         code = _AS_WRITER.get(f.code, f.code)
         path, loc = f.writer_path, f.writer_loc
         direction = f"version {version} cannot read data written with the new schema"
-    return f.with_(code=code, category=MODE_RULES[code][0], path=path, loc=loc,
-                   against_version=version, message=f"{direction}: {f.message}")
+    return f.with_(
+        code=code,
+        category=MODE_RULES[code][0],
+        path=path,
+        loc=loc,
+        against_version=version,
+        message=f"{direction}: {f.message}",
+    )
 
 
-def check_history(candidate: AvroType, history: Sequence[tuple[int, AvroType]],
-                  mode: Mode | str) -> list[Finding]:
+def check_history(
+    candidate: AvroType, history: Sequence[tuple[int, AvroType]], mode: Mode | str
+) -> list[Finding]:
     """Findings of `candidate` against `history` [(version, schema), ...], oldest first."""
     mode = parse_mode(mode)
     if mode is Mode.NONE or not history:

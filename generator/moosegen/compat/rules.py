@@ -42,26 +42,38 @@ from moosegen.schema.ir import (
 # The pairwise rule codes: (category, meaning, the Avro Java SchemaIncompatibilityType).
 RULES: dict[str, tuple[str, str, str]] = {
     "READER_FIELD_MISSING_DEFAULT": (
-        "FIELD", "a reader field is absent from the writer and has no default",
-        "READER_FIELD_MISSING_DEFAULT_VALUE"),
+        "FIELD",
+        "a reader field is absent from the writer and has no default",
+        "READER_FIELD_MISSING_DEFAULT_VALUE",
+    ),
     "FIELD_AMBIGUOUS_ALIAS": (
-        "FIELD", "a reader field matches two writer fields (by name and by alias)",
-        "(Avro Java throws AvroRuntimeException)"),
-    "TYPE_MISMATCH": (
-        "TYPE", "the reader's type cannot read the writer's type", "TYPE_MISMATCH"),
+        "FIELD",
+        "a reader field matches two writer fields (by name and by alias)",
+        "(Avro Java throws AvroRuntimeException)",
+    ),
+    "TYPE_MISMATCH": ("TYPE", "the reader's type cannot read the writer's type", "TYPE_MISMATCH"),
     "TYPE_NARROWED": (
-        "TYPE", "the reader's type is narrower than the writer's (the promotion only goes "
-        "the other way, e.g. long written, int read)", "TYPE_MISMATCH"),
+        "TYPE",
+        "the reader's type is narrower than the writer's (the promotion only goes "
+        "the other way, e.g. long written, int read)",
+        "TYPE_MISMATCH",
+    ),
     "NAME_MISMATCH": (
-        "NAME", "named types differ in name and no reader alias names the writer type",
-        "NAME_MISMATCH"),
+        "NAME",
+        "named types differ in name and no reader alias names the writer type",
+        "NAME_MISMATCH",
+    ),
     "FIXED_SIZE_MISMATCH": ("TYPE", "fixed types differ in size", "FIXED_SIZE_MISMATCH"),
     "READER_ENUM_MISSING_SYMBOLS": (
-        "ENUM", "writer enum symbols are absent from the reader enum, which has no default",
-        "MISSING_ENUM_SYMBOLS"),
+        "ENUM",
+        "writer enum symbols are absent from the reader enum, which has no default",
+        "MISSING_ENUM_SYMBOLS",
+    ),
     "MISSING_UNION_BRANCH": (
-        "UNION", "a writer type (or writer union branch) is read by no reader union branch",
-        "MISSING_UNION_BRANCH"),
+        "UNION",
+        "a writer type (or writer union branch) is read by no reader union branch",
+        "MISSING_UNION_BRANCH",
+    ),
 }
 
 # Type promotions Avro allows on read: writer kind -> reader kinds.
@@ -158,8 +170,14 @@ class _Where:
     rloc: Loc | None
     wloc: Loc | None
 
-    def down(self, rtok: str | None = None, wtok: str | None = None, *,
-             rloc: Loc | None = None, wloc: Loc | None = None) -> _Where:
+    def down(
+        self,
+        rtok: str | None = None,
+        wtok: str | None = None,
+        *,
+        rloc: Loc | None = None,
+        wloc: Loc | None = None,
+    ) -> _Where:
         return _Where(
             self.rpath + ((rtok,) if rtok is not None else ()),
             self.wpath + ((wtok,) if wtok is not None else ()),
@@ -198,8 +216,19 @@ class Checker:
     def _finding(self, code: str, message: str, where: _Where) -> Finding:
         category, _, java = RULES[code]
         rpath, wpath = _path(where.rpath), _path(where.wpath)
-        return Finding(code, category, rpath, message, _loc_text(where.rloc), None, java,
-                       rpath, wpath, _loc_text(where.rloc), _loc_text(where.wloc))
+        return Finding(
+            code,
+            category,
+            rpath,
+            message,
+            _loc_text(where.rloc),
+            None,
+            java,
+            rpath,
+            wpath,
+            _loc_text(where.rloc),
+            _loc_text(where.wloc),
+        )
 
     # -- the rules -------------------------------------------------------------------
 
@@ -221,11 +250,14 @@ class Checker:
                 if isinstance(reader, Fixed):
                     assert isinstance(writer, Fixed)
                     if reader.size != writer.size:
-                        out += (self._finding(
-                            "FIXED_SIZE_MISMATCH",
-                            f"fixed {reader.fullname} has size {reader.size} but the writer's "
-                            f"{writer.fullname} has size {writer.size}",
-                            here.down("size", "size")),)
+                        out += (
+                            self._finding(
+                                "FIXED_SIZE_MISMATCH",
+                                f"fixed {reader.fullname} has size {reader.size} but the writer's "
+                                f"{writer.fullname} has size {writer.size}",
+                                here.down("size", "size"),
+                            ),
+                        )
                     return out
                 if isinstance(reader, Enum):
                     assert isinstance(writer, Enum)
@@ -236,11 +268,14 @@ class Checker:
             out = ()
             for i, branch in enumerate(writer.branches):
                 if self._get(reader, branch, where.down(None, str(i))):
-                    out += (self._finding(
-                        "MISSING_UNION_BRANCH",
-                        f"no branch of the reader union reads writer branch {i} "
-                        f"({_describe(branch)})",
-                        where.down(None, str(i))),)
+                    out += (
+                        self._finding(
+                            "MISSING_UNION_BRANCH",
+                            f"no branch of the reader union reads writer branch {i} "
+                            f"({_describe(branch)})",
+                            where.down(None, str(i)),
+                        ),
+                    )
             return out
 
         if isinstance(writer, UnionType):
@@ -253,41 +288,56 @@ class Checker:
             for i, branch in enumerate(reader.branches):
                 if not self._get(branch, writer, where.down(str(i), None)):
                     return ()
-            return (self._finding(
-                "MISSING_UNION_BRANCH",
-                f"no branch of the reader union reads the writer's {_describe(writer)}",
-                where),)
+            return (
+                self._finding(
+                    "MISSING_UNION_BRANCH",
+                    f"no branch of the reader union reads the writer's {_describe(writer)}",
+                    where,
+                ),
+            )
 
         if rk in PROMOTIONS.get(wk, ()):
             return ()
         if wk in PROMOTIONS.get(rk, ()) and {rk, wk} != {"string", "bytes"}:
-            return (self._finding(
-                "TYPE_NARROWED",
-                f"reader type {rk} cannot hold every writer {wk} value "
-                f"({rk} promotes to {wk}, not the other way)",
-                where),)
-        return (self._finding(
-            "TYPE_MISMATCH",
-            f"reader type {_describe(reader)} cannot read writer type {_describe(writer)}",
-            where),)
+            return (
+                self._finding(
+                    "TYPE_NARROWED",
+                    f"reader type {rk} cannot hold every writer {wk} value "
+                    f"({rk} promotes to {wk}, not the other way)",
+                    where,
+                ),
+            )
+        return (
+            self._finding(
+                "TYPE_MISMATCH",
+                f"reader type {_describe(reader)} cannot read writer type {_describe(writer)}",
+                where,
+            ),
+        )
 
     def _names(self, reader: Named, writer: Named, where: _Where) -> tuple[Finding, ...]:
         if names_match(reader, writer):
             return ()
-        return (self._finding(
-            "NAME_MISMATCH",
-            f"reader {kind(reader)} {reader.fullname} does not match writer {writer.fullname}: "
-            f"names differ and no reader alias is {writer.fullname!r}",
-            where.down("name", "name")),)
+        return (
+            self._finding(
+                "NAME_MISMATCH",
+                f"reader {kind(reader)} {reader.fullname} does not match writer {writer.fullname}: "
+                f"names differ and no reader alias is {writer.fullname!r}",
+                where.down("name", "name"),
+            ),
+        )
 
     def _symbols(self, reader: Enum, writer: Enum, where: _Where) -> tuple[Finding, ...]:
         missing = sorted(set(writer.symbols) - set(reader.symbols))
         if not missing or (reader.default is not None and reader.default in reader.symbols):
             return ()
-        return (self._finding(
-            "READER_ENUM_MISSING_SYMBOLS",
-            f"reader enum {reader.fullname} lacks writer symbols {missing} and has no default",
-            where.down("symbols", "symbols")),)
+        return (
+            self._finding(
+                "READER_ENUM_MISSING_SYMBOLS",
+                f"reader enum {reader.fullname} lacks writer symbols {missing} and has no default",
+                where.down("symbols", "symbols"),
+            ),
+        )
 
     def _fields(self, reader: Record, writer: Record, where: _Where) -> tuple[Finding, ...]:
         out: tuple[Finding, ...] = ()
@@ -297,11 +347,14 @@ class Checker:
             fwhere = where.down("fields", None).down(str(ri), None, rloc=rfield.loc)
             if len(matches) > 1:
                 names = ", ".join(f.name for _, f in matches)
-                out += (self._finding(
-                    "FIELD_AMBIGUOUS_ALIAS",
-                    f"reader field {rfield.name!r} of {reader.fullname} matches several writer "
-                    f"fields ({names}) by name and aliases",
-                    fwhere),)
+                out += (
+                    self._finding(
+                        "FIELD_AMBIGUOUS_ALIAS",
+                        f"reader field {rfield.name!r} of {reader.fullname} matches several writer "
+                        f"fields ({names}) by name and aliases",
+                        fwhere,
+                    ),
+                )
                 continue
             if not matches:
                 if rfield.has_default:
@@ -314,16 +367,23 @@ class Checker:
                     "READER_FIELD_MISSING_DEFAULT",
                     f"reader field {rfield.name!r} of {reader.fullname} is not in the writer "
                     f"and has no default",
-                    fwhere)
+                    fwhere,
+                )
                 if isinstance(rfield.type, Enum) and rfield.type.default is not None:
                     finding = finding.with_(java_type="TYPE_MISMATCH")
                 out += (finding,)
                 continue
             wi, wfield = matches[0]
-            out += self._get(rfield.type, wfield.type,
-                             _Where(fwhere.rpath + ("type",),
-                                    where.wpath + ("fields", str(wi), "type"),
-                                    fwhere.rloc, wfield.loc or where.wloc))
+            out += self._get(
+                rfield.type,
+                wfield.type,
+                _Where(
+                    fwhere.rpath + ("type",),
+                    where.wpath + ("fields", str(wi), "type"),
+                    fwhere.rloc,
+                    wfield.loc or where.wloc,
+                ),
+            )
         return out
 
 

@@ -7,7 +7,17 @@ from typing import Any
 
 from fastavro.schema import fingerprint as _fingerprint
 
-from moosegen.schema.ir import Array, AvroType, Enum, Fixed, Map, Named, Primitive, Record, UnionType
+from moosegen.schema.ir import (
+    Array,
+    AvroType,
+    Enum,
+    Fixed,
+    Map,
+    Named,
+    Primitive,
+    Record,
+    UnionType,
+)
 
 
 def to_json(t: AvroType, *, canonical: bool = False, _seen: set[str] | None = None) -> Any:
@@ -37,7 +47,10 @@ def to_json(t: AvroType, *, canonical: bool = False, _seen: set[str] | None = No
                 out["doc"] = t.doc
             fields = []
             for f in t.fields:
-                fd: dict[str, Any] = {"name": f.name, "type": to_json(f.type, canonical=canonical, _seen=seen)}
+                fd: dict[str, Any] = {
+                    "name": f.name,
+                    "type": to_json(f.type, canonical=canonical, _seen=seen),
+                }
                 if full:
                     if f.has_default:
                         fd["default"] = f.default

@@ -9,7 +9,7 @@ which is how recursive schemas are represented.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
 
@@ -109,7 +109,7 @@ class UnionType:
         return len(self.non_null) < len(self.branches)
 
 
-AvroType = Union[Primitive, Record, Enum, Fixed, Array, Map, UnionType]
+AvroType = Primitive | Record | Enum | Fixed | Array | Map | UnionType
 
 
 def type_name(t: AvroType) -> str:

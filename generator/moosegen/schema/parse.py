@@ -14,7 +14,6 @@ from typing import Any
 
 from moosegen.diagnostics import Diagnostic
 from moosegen.schema.ir import (
-    NO_DEFAULT,
     PRIMITIVES,
     Array,
     AvroType,
@@ -63,7 +62,11 @@ def is_valid_name(name: object) -> bool:
 
 
 def is_valid_namespace(ns: object) -> bool:
-    return ns is None or ns == "" or (isinstance(ns, str) and all(NAME_RE.match(p) for p in ns.split(".")))
+    return (
+        ns is None
+        or ns == ""
+        or (isinstance(ns, str) and all(NAME_RE.match(p) for p in ns.split(".")))
+    )
 
 
 def split_fullname(name: str, namespace: str | None) -> tuple[str, str | None]:
@@ -83,8 +86,9 @@ class SchemaSet:
 
     # -- pass one ------------------------------------------------------------------
 
-    def register(self, data: Any, smap: SourceMap, where: JsonPath = (),
-                 namespace: str | None = None) -> None:
+    def register(
+        self, data: Any, smap: SourceMap, where: JsonPath = (), namespace: str | None = None
+    ) -> None:
         """Record every named definition inside `data` (a whole document or a fragment)."""
         if isinstance(data, list):
             for i, item in enumerate(data):
@@ -97,25 +101,37 @@ class SchemaSet:
             name = data.get("name")
             ns = data.get("namespace", namespace)
             if not is_valid_name(str(name).rpartition(".")[2]) or not isinstance(name, str):
-                self._err(smap, (*where, "name"), "AVRO_BAD_NAME",
-                          f"invalid {kind} name {name!r}: must match [A-Za-z_][A-Za-z0-9_]*")
+                self._err(
+                    smap,
+                    (*where, "name"),
+                    "AVRO_BAD_NAME",
+                    f"invalid {kind} name {name!r}: must match [A-Za-z_][A-Za-z0-9_]*",
+                )
                 return
-            if (ns is not None and not is_valid_namespace(ns)) \
-                    or not is_valid_namespace(name.rpartition(".")[0]):
-                self._err(smap, (*where, "namespace"), "AVRO_BAD_NAME",
-                          f"invalid namespace {ns!r}")
+            if (ns is not None and not is_valid_namespace(ns)) or not is_valid_namespace(
+                name.rpartition(".")[0]
+            ):
+                self._err(smap, (*where, "namespace"), "AVRO_BAD_NAME", f"invalid namespace {ns!r}")
                 return
             short, ns = split_fullname(name, ns)
             full = f"{ns}.{short}" if ns else short
             if short in PRIMITIVES:
-                self._err(smap, (*where, "name"), "AVRO_BAD_NAME",
-                          f"{short!r} is a primitive type name and cannot name a {kind}")
+                self._err(
+                    smap,
+                    (*where, "name"),
+                    "AVRO_BAD_NAME",
+                    f"{short!r} is a primitive type name and cannot name a {kind}",
+                )
                 return
             if full in self.definitions:
                 first = self.definitions[full]
                 line, col = first.smap.pos((*first.where, "name"))
-                self._err(smap, (*where, "name"), "AVRO_DUPLICATE_TYPE",
-                          f"named type {full!r} is already defined at {first.smap.path}:{line}:{col}")
+                self._err(
+                    smap,
+                    (*where, "name"),
+                    "AVRO_DUPLICATE_TYPE",
+                    f"named type {full!r} is already defined at {first.smap.path}:{line}:{col}",
+                )
                 return
             self.definitions[full] = _Definition(data, smap, where, ns)
             if kind in ("record", "error") and isinstance(data.get("fields"), list):
@@ -131,16 +147,21 @@ class SchemaSet:
 
     # -- pass two ------------------------------------------------------------------
 
-    def build(self, data: Any, smap: SourceMap, where: JsonPath = (),
-              namespace: str | None = None) -> AvroType | None:
+    def build(
+        self, data: Any, smap: SourceMap, where: JsonPath = (), namespace: str | None = None
+    ) -> AvroType | None:
         """The IR node for `data`; None (with a diagnostic) when it is not a valid schema."""
         if isinstance(data, str):
             return self._reference(data, smap, where, namespace)
         if isinstance(data, list):
             return self._union(data, smap, where, namespace)
         if not isinstance(data, dict):
-            self._err(smap, where, "AVRO_BAD_SCHEMA",
-                      f"a schema must be a type name, an object or a union, not {data!r}")
+            self._err(
+                smap,
+                where,
+                "AVRO_BAD_SCHEMA",
+                f"a schema must be a type name, an object or a union, not {data!r}",
+            )
             return None
         if "type" not in data:
             self._err(smap, where, "AVRO_BAD_SCHEMA", "schema object has no 'type'")
@@ -172,27 +193,41 @@ class SchemaSet:
         self._err(smap, (*where, "type"), "AVRO_BAD_SCHEMA", f"invalid type {kind!r}")
         return None
 
-    def _sub(self, data: dict[str, Any], key: str, smap: SourceMap, where: JsonPath,
-             namespace: str | None) -> AvroType | None:
+    def _sub(
+        self,
+        data: dict[str, Any],
+        key: str,
+        smap: SourceMap,
+        where: JsonPath,
+        namespace: str | None,
+    ) -> AvroType | None:
         if key not in data:
             self._err(smap, where, "AVRO_BAD_SCHEMA", f"{data['type']} schema needs '{key}'")
             return None
         return self.build(data[key], smap, (*where, key), namespace)
 
-    def _reference(self, name: str, smap: SourceMap, where: JsonPath,
-                   namespace: str | None) -> AvroType | None:
+    def _reference(
+        self, name: str, smap: SourceMap, where: JsonPath, namespace: str | None
+    ) -> AvroType | None:
         if name in PRIMITIVES:
             return Primitive(name)
-        candidates = [name] if "." in name else ([f"{namespace}.{name}"] if namespace else []) + [name]
+        candidates = (
+            [name] if "." in name else ([f"{namespace}.{name}"] if namespace else []) + [name]
+        )
         for full in candidates:
             if full in self.definitions:
                 return self._named(full)
-        self._err(smap, where, "AVRO_UNKNOWN_TYPE",
-                  f"unknown type {name!r}: not a primitive and not defined in any schema file")
+        self._err(
+            smap,
+            where,
+            "AVRO_UNKNOWN_TYPE",
+            f"unknown type {name!r}: not a primitive and not defined in any schema file",
+        )
         return None
 
-    def _union(self, branches: list[Any], smap: SourceMap, where: JsonPath,
-               namespace: str | None) -> AvroType | None:
+    def _union(
+        self, branches: list[Any], smap: SourceMap, where: JsonPath, namespace: str | None
+    ) -> AvroType | None:
         built: list[AvroType] = []
         seen: dict[str, int] = {}
         ok = True
@@ -202,13 +237,16 @@ class SchemaSet:
                 ok = False
                 continue
             if isinstance(t, UnionType):
-                self._err(smap, (*where, i), "AVRO_BAD_UNION", "a union may not directly contain a union")
+                self._err(
+                    smap, (*where, i), "AVRO_BAD_UNION", "a union may not directly contain a union"
+                )
                 ok = False
                 continue
             key = type_name(t)
             if key in seen:
-                self._err(smap, (*where, i), "AVRO_BAD_UNION",
-                          f"union has two branches of type {key!r}")
+                self._err(
+                    smap, (*where, i), "AVRO_BAD_UNION", f"union has two branches of type {key!r}"
+                )
                 ok = False
                 continue
             seen[key] = i
@@ -218,8 +256,9 @@ class SchemaSet:
             return None
         return UnionType(built) if ok else None
 
-    def _primitive(self, kind: str, data: dict[str, Any], smap: SourceMap,
-                   where: JsonPath) -> Primitive:
+    def _primitive(
+        self, kind: str, data: dict[str, Any], smap: SourceMap, where: JsonPath
+    ) -> Primitive:
         logical = data.get("logicalType")
         node = Primitive(kind)
         if logical is None:
@@ -231,8 +270,15 @@ class SchemaSet:
             node.precision, node.scale = data["precision"], data.get("scale", 0)
         return node
 
-    def _logical_ok(self, logical: Any, base: str, data: dict[str, Any], smap: SourceMap,
-                    where: JsonPath, size: int | None) -> bool:
+    def _logical_ok(
+        self,
+        logical: Any,
+        base: str,
+        data: dict[str, Any],
+        smap: SourceMap,
+        where: JsonPath,
+        size: int | None,
+    ) -> bool:
         """Avro ignores an invalid logical type; we say so as a warning."""
         problem = None
         if logical not in LOGICAL_BASES:
@@ -243,7 +289,9 @@ class SchemaSet:
             precision, scale = data.get("precision"), data.get("scale", 0)
             if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
                 problem = "decimal needs an integer 'precision' of at least 1"
-            elif not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= precision:
+            elif (
+                not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= precision
+            ):
                 problem = "decimal 'scale' must be an integer between 0 and the precision"
             elif size is not None and precision > math.floor(math.log10(2 ** (8 * size - 1) - 1)):
                 problem = f"decimal precision {precision} does not fit in fixed({size})"
@@ -252,8 +300,13 @@ class SchemaSet:
         elif logical == "uuid" and base == "fixed" and size != 16:
             problem = "uuid on fixed needs size 16"
         if problem:
-            self._err(smap, (*where, "logicalType"), "AVRO_BAD_LOGICAL_TYPE",
-                      f"{problem}; Avro falls back to the underlying type", severity="warning")
+            self._err(
+                smap,
+                (*where, "logicalType"),
+                "AVRO_BAD_LOGICAL_TYPE",
+                f"{problem}; Avro falls back to the underlying type",
+                severity="warning",
+            )
             return False
         return True
 
@@ -279,7 +332,12 @@ class SchemaSet:
             return enum
         size = data.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            self._err(smap, (*where, "size"), "AVRO_BAD_SCHEMA", "fixed needs a non-negative integer 'size'")
+            self._err(
+                smap,
+                (*where, "size"),
+                "AVRO_BAD_SCHEMA",
+                "fixed needs a non-negative integer 'size'",
+            )
             size = 0
         fixed = Fixed(short, ns, aliases, doc, loc, size=size)
         logical = data.get("logicalType")
@@ -293,17 +351,23 @@ class SchemaSet:
     def _aliases(self, data: dict[str, Any], smap: SourceMap, where: JsonPath) -> list[str]:
         aliases = data.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            self._err(smap, (*where, "aliases"), "AVRO_BAD_SCHEMA", "'aliases' must be a list of names")
+            self._err(
+                smap, (*where, "aliases"), "AVRO_BAD_SCHEMA", "'aliases' must be a list of names"
+            )
             return []
         for i, alias in enumerate(aliases):
             if not all(NAME_RE.match(p) for p in alias.split(".")):
                 self._err(smap, (*where, "aliases", i), "AVRO_BAD_NAME", f"invalid alias {alias!r}")
         return list(aliases)
 
-    def _fields(self, record: Record, data: dict[str, Any], smap: SourceMap, where: JsonPath) -> None:
+    def _fields(
+        self, record: Record, data: dict[str, Any], smap: SourceMap, where: JsonPath
+    ) -> None:
         fields = data.get("fields")
         if not isinstance(fields, list):
-            self._err(smap, where, "AVRO_BAD_SCHEMA", f"record {record.fullname!r} needs a 'fields' list")
+            self._err(
+                smap, where, "AVRO_BAD_SCHEMA", f"record {record.fullname!r} needs a 'fields' list"
+            )
             return
         names: set[str] = set()
         for i, fdata in enumerate(fields):
@@ -313,12 +377,20 @@ class SchemaSet:
                 continue
             name = fdata.get("name")
             if not is_valid_name(name):
-                self._err(smap, (*fwhere, "name") if "name" in fdata else fwhere, "AVRO_BAD_NAME",
-                          f"invalid field name {name!r}: must match [A-Za-z_][A-Za-z0-9_]*")
+                self._err(
+                    smap,
+                    (*fwhere, "name") if "name" in fdata else fwhere,
+                    "AVRO_BAD_NAME",
+                    f"invalid field name {name!r}: must match [A-Za-z_][A-Za-z0-9_]*",
+                )
                 continue
             if name in names:
-                self._err(smap, (*fwhere, "name"), "AVRO_DUPLICATE_FIELD",
-                          f"record {record.fullname!r} already has a field named {name!r}")
+                self._err(
+                    smap,
+                    (*fwhere, "name"),
+                    "AVRO_DUPLICATE_FIELD",
+                    f"record {record.fullname!r} already has a field named {name!r}",
+                )
                 continue
             names.add(name)
             if "type" not in fdata:
@@ -327,16 +399,28 @@ class SchemaSet:
             ftype = self.build(fdata["type"], smap, (*fwhere, "type"), record.namespace)
             if ftype is None:
                 continue
-            field = Field(name, ftype, doc=fdata.get("doc") if isinstance(fdata.get("doc"), str) else None,
-                          aliases=self._aliases(fdata, smap, fwhere), order=fdata.get("order"),
-                          loc=_loc(smap, (*fwhere, "name")),
-                          props={k: v for k, v in fdata.items()
-                                 if k not in ("name", "type", "default", "doc", "aliases", "order")})
+            field = Field(
+                name,
+                ftype,
+                doc=fdata.get("doc") if isinstance(fdata.get("doc"), str) else None,
+                aliases=self._aliases(fdata, smap, fwhere),
+                order=fdata.get("order"),
+                loc=_loc(smap, (*fwhere, "name")),
+                props={
+                    k: v
+                    for k, v in fdata.items()
+                    if k not in ("name", "type", "default", "doc", "aliases", "order")
+                },
+            )
             if "default" in fdata:
                 problem = default_problem(ftype, fdata["default"])
                 if problem:
-                    self._err(smap, (*fwhere, "default"), "AVRO_BAD_DEFAULT",
-                              f"default of field {name!r} is invalid: {problem}")
+                    self._err(
+                        smap,
+                        (*fwhere, "default"),
+                        "AVRO_BAD_DEFAULT",
+                        f"default of field {name!r} is invalid: {problem}",
+                    )
                 else:
                     field.default = fdata["default"]
             record.fields.append(field)
@@ -344,26 +428,41 @@ class SchemaSet:
     def _symbols(self, enum: Enum, data: dict[str, Any], smap: SourceMap, where: JsonPath) -> None:
         symbols = data.get("symbols")
         if not isinstance(symbols, list):
-            self._err(smap, where, "AVRO_BAD_SCHEMA", f"enum {enum.fullname!r} needs a 'symbols' list")
+            self._err(
+                smap, where, "AVRO_BAD_SCHEMA", f"enum {enum.fullname!r} needs a 'symbols' list"
+            )
             return
         for i, sym in enumerate(symbols):
             if not is_valid_name(sym):
-                self._err(smap, (*where, "symbols", i), "AVRO_BAD_NAME", f"invalid enum symbol {sym!r}")
+                self._err(
+                    smap, (*where, "symbols", i), "AVRO_BAD_NAME", f"invalid enum symbol {sym!r}"
+                )
             elif sym in enum.symbols:
-                self._err(smap, (*where, "symbols", i), "AVRO_DUPLICATE_SYMBOL",
-                          f"enum {enum.fullname!r} repeats symbol {sym!r}")
+                self._err(
+                    smap,
+                    (*where, "symbols", i),
+                    "AVRO_DUPLICATE_SYMBOL",
+                    f"enum {enum.fullname!r} repeats symbol {sym!r}",
+                )
             else:
                 enum.symbols.append(sym)
         if "default" in data:
             if data["default"] not in enum.symbols:
-                self._err(smap, (*where, "default"), "AVRO_BAD_DEFAULT",
-                          f"enum default {data['default']!r} is not one of its symbols")
+                self._err(
+                    smap,
+                    (*where, "default"),
+                    "AVRO_BAD_DEFAULT",
+                    f"enum default {data['default']!r} is not one of its symbols",
+                )
             else:
                 enum.default = data["default"]
 
-    def _err(self, smap: SourceMap, where: JsonPath, code: str, message: str,
-             severity: str = "error") -> None:
-        self.diagnostics.append(smap.diag(where, code, message, severity=severity, category="SCHEMA"))
+    def _err(
+        self, smap: SourceMap, where: JsonPath, code: str, message: str, severity: str = "error"
+    ) -> None:
+        self.diagnostics.append(
+            smap.diag(where, code, message, severity=severity, category="SCHEMA")
+        )
 
 
 def _loc(smap: SourceMap, where: JsonPath) -> Loc:
@@ -377,7 +476,11 @@ def default_problem(t: AvroType, value: Any) -> str | None:
         if not t.branches:
             return "empty union"
         first = default_problem(t.branches[0], value)
-        return f"a union default must match its first branch ({type_name(t.branches[0])}): {first}" if first else None
+        return (
+            f"a union default must match its first branch ({type_name(t.branches[0])}): {first}"
+            if first
+            else None
+        )
     if isinstance(t, Primitive):
         n = t.name
         if n == "null":
@@ -391,31 +494,41 @@ def default_problem(t: AvroType, value: Any) -> str | None:
             return None if lo <= value <= hi else f"{value} is out of range for {n}"
         if n in ("float", "double"):
             ok = isinstance(value, int | float) and not isinstance(value, bool)
-            return None if ok or value in ("NaN", "Infinity", "-Infinity") else f"expected a number ({n})"
+            return (
+                None
+                if ok or value in ("NaN", "Infinity", "-Infinity")
+                else f"expected a number ({n})"
+            )
         if n == "string":
             return None if isinstance(value, str) else "expected a string"
         if n == "bytes":
             if not isinstance(value, str):
                 return "expected a string of bytes (code points 0-255)"
-            return None if all(ord(c) < 256 for c in value) else "bytes default has code points above 255"
+            return (
+                None
+                if all(ord(c) < 256 for c in value)
+                else "bytes default has code points above 255"
+            )
     if isinstance(t, Fixed):
         if not isinstance(value, str) or any(ord(c) > 255 for c in value):
             return "expected a string of bytes (code points 0-255)"
-        return None if len(value) == t.size else f"expected exactly {t.size} bytes, got {len(value)}"
+        return (
+            None if len(value) == t.size else f"expected exactly {t.size} bytes, got {len(value)}"
+        )
     if isinstance(t, Enum):
         return None if value in t.symbols else f"{value!r} is not a symbol of {t.fullname}"
     if isinstance(t, Array):
         if not isinstance(value, list):
             return "expected a list"
         for i, item in enumerate(value):
-            if (p := default_problem(t.items, item)):
+            if p := default_problem(t.items, item):
                 return f"item {i}: {p}"
         return None
     if isinstance(t, Map):
         if not isinstance(value, dict):
             return "expected an object"
         for k, item in value.items():
-            if (p := default_problem(t.values, item)):
+            if p := default_problem(t.values, item):
                 return f"value {k!r}: {p}"
         return None
     if isinstance(t, Record):
@@ -423,7 +536,7 @@ def default_problem(t: AvroType, value: Any) -> str | None:
             return "expected an object"
         for f in t.fields:
             if f.name in value:
-                if (p := default_problem(f.type, value[f.name])):
+                if p := default_problem(f.type, value[f.name]):
                     return f"field {f.name!r}: {p}"
             elif not f.has_default:
                 return f"missing field {f.name!r}"

@@ -65,7 +65,9 @@ def config_value_problem(key: str, value: str) -> str | None:
     if kind == "bool":
         return None if value in ("true", "false") else f"{key} takes true or false, got {value!r}"
     if kind == "enum":
-        return None if value in choices else f"{key} takes one of {', '.join(choices)}, got {value!r}"
+        return (
+            None if value in choices else f"{key} takes one of {', '.join(choices)}, got {value!r}"
+        )
     if kind == "list" and choices:
         bad = [v for v in value.split(",") if v.strip() not in choices]
         return f"{key} takes a list of {', '.join(choices)}, got {value!r}" if bad else None

@@ -129,12 +129,28 @@ def load_project(specs_dir: Path) -> Project:
     for path, spec, smap in raw_streams:
         namespace = config.namespace
         sources = [((), spec.schema_, spec.fields, pascal(spec.stream), spec.description)]
-        sources += [(("destinations", i), d.schema_, d.fields, pascal(d.table), None)
-                    for i, d in enumerate(spec.destinations)]
+        sources += [
+            (("destinations", i), d.schema_, d.fields, pascal(d.table), None)
+            for i, d in enumerate(spec.destinations)
+        ]
         resolved = []
         for where, schema_file, fields, record_name, doc in sources:
-            resolved.append(_schema_source(root, path, smap, where, schema_file, fields, record_name,
-                                           namespace, doc, avsc_docs, schemas, diags))
+            resolved.append(
+                _schema_source(
+                    root,
+                    path,
+                    smap,
+                    where,
+                    schema_file,
+                    fields,
+                    record_name,
+                    namespace,
+                    doc,
+                    avsc_docs,
+                    schemas,
+                    diags,
+                )
+            )
         pending.append((path, spec, smap, resolved))
     streams: list[LoadedStream] = []
     for path, spec, smap, resolved in pending:
@@ -143,16 +159,30 @@ def load_project(specs_dir: Path) -> Project:
         if main is None:
             continue
         record, schema_smap, keys = main
-        stream = LoadedStream(spec, display(path), f"{specs_dir.name}/{path.name}", smap,
-                              record, schema_smap, config.namespace, key=list(spec.key) or keys)
+        stream = LoadedStream(
+            spec,
+            display(path),
+            f"{specs_dir.name}/{path.name}",
+            smap,
+            record,
+            schema_smap,
+            config.namespace,
+            key=list(spec.key) or keys,
+        )
         if spec.table is not False:
-            stream.destinations.append(Destination(spec.table.name or stream.package, spec.table,
-                                                   record, None, True, ("table",)))
+            stream.destinations.append(
+                Destination(
+                    spec.table.name or stream.package, spec.table, record, None, True, ("table",)
+                )
+            )
         for i, dest in enumerate(spec.destinations):
             own = built[i + 1]
             dest_record = own[0] if own else record
-            stream.destinations.append(Destination(dest.table, dest, dest_record, dest.transform,
-                                                   False, ("destinations", i)))
+            stream.destinations.append(
+                Destination(
+                    dest.table, dest, dest_record, dest.transform, False, ("destinations", i)
+                )
+            )
         _cross_checks(stream, diags)
         streams.append(stream)
     _project_checks(streams, diags)
@@ -171,7 +201,9 @@ def _load_yaml_file(path: Path, diags: list[Diagnostic]) -> tuple[Any, SourceMap
         diags.append(exc.diagnostic)
         return None
     except UnicodeDecodeError as exc:
-        diags.append(Diagnostic(display(path), 1, 1, "error", "ENCODING", f"not UTF-8: {exc.reason}"))
+        diags.append(
+            Diagnostic(display(path), 1, 1, "error", "ENCODING", f"not UTF-8: {exc.reason}")
+        )
         return None
 
 
@@ -189,8 +221,9 @@ def _load_config(specs_dir: Path, diags: list[Diagnostic]) -> ProjectConfig:
     return _validate(ProjectConfig, data, smap, diags) or ProjectConfig()
 
 
-def _validate(model: type[BaseModel], data: dict[str, Any], smap: SourceMap,
-              diags: list[Diagnostic]) -> Any:
+def _validate(
+    model: type[BaseModel], data: dict[str, Any], smap: SourceMap, diags: list[Diagnostic]
+) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -242,21 +275,41 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _schema_source(root: Path, spec_path: Path, smap: SourceMap, where: JsonPath,
-                   schema_file: str | None, fields: dict[str, Any] | None, record_name: str,
-                   namespace: str | None, doc: str | None,
-                   avsc_docs: dict[Path, tuple[Any, SourceMap]], schemas: SchemaSet,
-                   diags: list[Diagnostic]) -> tuple[Any, SourceMap, list[str]] | None:
+def _schema_source(
+    root: Path,
+    spec_path: Path,
+    smap: SourceMap,
+    where: JsonPath,
+    schema_file: str | None,
+    fields: dict[str, Any] | None,
+    record_name: str,
+    namespace: str | None,
+    doc: str | None,
+    avsc_docs: dict[Path, tuple[Any, SourceMap]],
+    schemas: SchemaSet,
+    diags: list[Diagnostic],
+) -> tuple[Any, SourceMap, list[str]] | None:
     """The Avro JSON (and its source map) that defines one record of a spec."""
     if schema_file is not None and fields is not None:
-        diags.append(smap.diag((*where, "fields"), "SCHEMA_AND_FIELDS",
-                               "give either 'schema' or 'fields', not both", key=True))
+        diags.append(
+            smap.diag(
+                (*where, "fields"),
+                "SCHEMA_AND_FIELDS",
+                "give either 'schema' or 'fields', not both",
+                key=True,
+            )
+        )
         return None
     if schema_file is not None:
         target = (spec_path.parent / schema_file).resolve()
         if Path(schema_file).is_absolute() or not target.is_relative_to(root):
-            diags.append(smap.diag((*where, "schema"), "PATH_ESCAPE",
-                                   f"schema path {schema_file!r} leaves the specs folder"))
+            diags.append(
+                smap.diag(
+                    (*where, "schema"),
+                    "PATH_ESCAPE",
+                    f"schema path {schema_file!r} leaves the specs folder",
+                )
+            )
             return None
         if target not in avsc_docs:
             if target.exists() and target.suffix != ".avsc":
@@ -269,15 +322,21 @@ def _schema_source(root: Path, spec_path: Path, smap: SourceMap, where: JsonPath
             return None
         data, avsc_smap = avsc_docs[target]
         if not (isinstance(data, dict) and data.get("type") in ("record", "error")):
-            diags.append(avsc_smap.diag((), "NOT_A_RECORD",
-                                        "a stream schema must be an Avro record at the top level"))
+            diags.append(
+                avsc_smap.diag(
+                    (), "NOT_A_RECORD", "a stream schema must be an Avro record at the top level"
+                )
+            )
             return None
         return data, avsc_smap, []
     if fields is None:
         if where:
             return None  # a destination without its own schema uses the stream's
-        diags.append(smap.diag(where, "MISSING_SCHEMA",
-                               "a stream needs 'schema: FILE.avsc' or a 'fields:' mapping"))
+        diags.append(
+            smap.diag(
+                where, "MISSING_SCHEMA", "a stream needs 'schema: FILE.avsc' or a 'fields:' mapping"
+            )
+        )
         return None
     lowered = lower_record(record_name, namespace, fields, smap, (*where, "fields"), doc)
     diags.extend(lowered.diagnostics)
@@ -285,8 +344,9 @@ def _schema_source(root: Path, spec_path: Path, smap: SourceMap, where: JsonPath
     return lowered.schema, lowered.smap, lowered.keys
 
 
-def _build_record(schemas: SchemaSet, source: tuple[Any, SourceMap, list[str]]
-                  ) -> tuple[Record, SourceMap, list[str]] | None:
+def _build_record(
+    schemas: SchemaSet, source: tuple[Any, SourceMap, list[str]]
+) -> tuple[Record, SourceMap, list[str]] | None:
     data, schema_smap, keys = source
     built = schemas.build(data, schema_smap, (), None)
     if isinstance(built, Record):
@@ -301,9 +361,13 @@ def _cross_checks(stream: LoadedStream, diags: list[Diagnostic]) -> None:
     def need_fields(where: JsonPath, columns: list[str], available: set[str], what: str) -> None:
         for i, column in enumerate(columns):
             if IDENT_RE.match(column) and column not in available:
-                diags.append(smap.diag((*where, i) if where[-1] != "key" or spec.key else where,
-                                       "UNKNOWN_FIELD",
-                                       f"{what} {column!r} is not a field of {stream.schema.fullname}"))
+                diags.append(
+                    smap.diag(
+                        (*where, i) if where[-1] != "key" or spec.key else where,
+                        "UNKNOWN_FIELD",
+                        f"{what} {column!r} is not a field of {stream.schema.fullname}",
+                    )
+                )
 
     need_fields(("key",), stream.key, names, "key field")
     need_fields(("topic", "partition_key"), spec.topic.partition_key, names, "partition key field")
@@ -312,37 +376,64 @@ def _cross_checks(stream: LoadedStream, diags: list[Diagnostic]) -> None:
         if key not in TOPIC_CONFIGS:
             close = difflib.get_close_matches(key, list(TOPIC_CONFIGS), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            diags.append(smap.diag(where, "UNKNOWN_TOPIC_CONFIG",
-                                   f"{key!r} is not a Kafka topic-level config{hint}", key=True))
+            diags.append(
+                smap.diag(
+                    where,
+                    "UNKNOWN_TOPIC_CONFIG",
+                    f"{key!r} is not a Kafka topic-level config{hint}",
+                    key=True,
+                )
+            )
             continue
         text = str(value).lower() if isinstance(value, bool) else str(value)
-        if (problem := config_value_problem(key, text)):
+        if problem := config_value_problem(key, text):
             diags.append(smap.diag(where, "BAD_TOPIC_CONFIG", problem))
     seen: dict[str, JsonPath] = {}
     for dest in stream.destinations:
         if dest.name in seen:
-            diags.append(smap.diag((*dest.where, "table") if not dest.is_default else dest.where,
-                                   "DUPLICATE_DESTINATION",
-                                   f"stream {stream.name!r} already writes to table {dest.name!r}"))
+            diags.append(
+                smap.diag(
+                    (*dest.where, "table") if not dest.is_default else dest.where,
+                    "DUPLICATE_DESTINATION",
+                    f"stream {stream.name!r} already writes to table {dest.name!r}",
+                )
+            )
         seen[dest.name] = dest.where
         columns = {f.name for f in dest.schema.fields}
         opts = dest.options
         need_fields((*dest.where, "order_by"), opts.order_by or [], columns, "ORDER BY column")
-        need_fields((*dest.where, "primary_key"), opts.primary_key or [], columns, "PRIMARY KEY column")
+        need_fields(
+            (*dest.where, "primary_key"), opts.primary_key or [], columns, "PRIMARY KEY column"
+        )
         need_fields((*dest.where, "sum_columns"), opts.sum_columns, columns, "sum column")
         for attr in ("version_column", "sign_column"):
             value = getattr(opts, attr)
             if value is not None and value not in columns:
-                diags.append(smap.diag((*dest.where, attr), "UNKNOWN_FIELD",
-                                       f"{attr} {value!r} is not a field of {dest.schema.fullname}"))
+                diags.append(
+                    smap.diag(
+                        (*dest.where, attr),
+                        "UNKNOWN_FIELD",
+                        f"{attr} {value!r} is not a field of {dest.schema.fullname}",
+                    )
+                )
         for column in opts.columns:
             if column not in columns:
-                diags.append(smap.diag((*dest.where, "columns", column), "UNKNOWN_FIELD",
-                                       f"column override {column!r} is not a field of "
-                                       f"{dest.schema.fullname}", key=True))
+                diags.append(
+                    smap.diag(
+                        (*dest.where, "columns", column),
+                        "UNKNOWN_FIELD",
+                        f"column override {column!r} is not a field of {dest.schema.fullname}",
+                        key=True,
+                    )
+                )
         if opts.engine == "CollapsingMergeTree" and opts.sign_column is None:
-            diags.append(smap.diag((*dest.where, "engine"), "MISSING_KEY",
-                                   "CollapsingMergeTree needs 'sign_column'"))
+            diags.append(
+                smap.diag(
+                    (*dest.where, "engine"),
+                    "MISSING_KEY",
+                    "CollapsingMergeTree needs 'sign_column'",
+                )
+            )
 
 
 def _project_checks(streams: list[LoadedStream], diags: list[Diagnostic]) -> None:
@@ -351,7 +442,12 @@ def _project_checks(streams: list[LoadedStream], diags: list[Diagnostic]) -> Non
         for label, value in (("stream", stream.package), ("topic", stream.topic)):
             other = owners.get(f"{label}:{value}")
             if other is not None:
-                diags.append(stream.smap.diag(("stream",), "DUPLICATE_STREAM",
-                                              f"{label} {value!r} is already defined by {other.display_path}"))
+                diags.append(
+                    stream.smap.diag(
+                        ("stream",),
+                        "DUPLICATE_STREAM",
+                        f"{label} {value!r} is already defined by {other.display_path}",
+                    )
+                )
                 break
             owners[f"{label}:{value}"] = stream

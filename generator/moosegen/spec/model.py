@@ -27,11 +27,24 @@ NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 TOPIC_RE = re.compile(r"[a-zA-Z0-9._-]{1,249}\Z")
 HOOK_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*\Z")
 
-Mode = Literal["NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
-               "FULL", "FULL_TRANSITIVE"]
+Mode = Literal[
+    "NONE",
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+]
 METRICS = ("throughput", "latency", "error-rate", "lag", "dead-letter", "batch-size")
-ENGINES = ("MergeTree", "ReplacingMergeTree", "SummingMergeTree", "AggregatingMergeTree",
-           "CollapsingMergeTree", "VersionedCollapsingMergeTree")
+ENGINES = (
+    "MergeTree",
+    "ReplacingMergeTree",
+    "SummingMergeTree",
+    "AggregatingMergeTree",
+    "CollapsingMergeTree",
+    "VersionedCollapsingMergeTree",
+)
 
 
 def _fail(code: str, message: str) -> PydanticCustomError:
@@ -41,8 +54,10 @@ def _fail(code: str, message: str) -> PydanticCustomError:
 
 def _name(value: str) -> str:
     if not NAME_RE.match(value) or len(value) > 100:
-        raise _fail("BAD_NAME", f"invalid name {value!r}: use lower case letters, digits "
-                    "and _, starting with a letter")
+        raise _fail(
+            "BAD_NAME",
+            f"invalid name {value!r}: use lower case letters, digits and _, starting with a letter",
+        )
     if keyword.iskeyword(value):
         raise _fail("BAD_NAME", f"{value!r} is a Python keyword")
     return value
@@ -66,6 +81,7 @@ def _duration(allow_forever: bool) -> Any:
             return parse_duration_ms(value, allow_forever=allow_forever)
         except ValueError as exc:
             raise _fail("BAD_DURATION", str(exc)) from None
+
     return BeforeValidator(parse)
 
 

@@ -7,8 +7,17 @@ import re
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d|w)\Z")
 _DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _SIZE = re.compile(r"(\d+)\s*(B|kB|KB|KiB|MB|MiB|GB|GiB)?\Z")
-_SIZE_BYTES = {None: 1, "B": 1, "kB": 1000, "KB": 1000, "KiB": 1024, "MB": 10**6,
-               "MiB": 2**20, "GB": 10**9, "GiB": 2**30}
+_SIZE_BYTES = {
+    None: 1,
+    "B": 1,
+    "kB": 1000,
+    "KB": 1000,
+    "KiB": 1024,
+    "MB": 10**6,
+    "MiB": 2**20,
+    "GB": 10**9,
+    "GiB": 2**30,
+}
 
 
 def parse_duration_ms(value: object, *, allow_forever: bool = False) -> int:

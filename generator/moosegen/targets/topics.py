@@ -22,18 +22,25 @@ def topic_configs(unit: StreamUnit) -> list[dict[str, Any]]:
         config["compression.type"] = COMPRESSION.get(topic.compression, topic.compression)
     if topic.cleanup_policy is not None:
         config["cleanup.policy"] = ",".join(sorted(topic.cleanup_policy.split(",")))
-    config.update({k: (str(v).lower() if isinstance(v, bool) else str(v))
-                   for k, v in topic.config.items()})
+    config.update(
+        {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in topic.config.items()}
+    )
     # The dead-letter topic keeps every message it is given: never compacted.
     dlq_config = {k: v for k, v in config.items() if k != "cleanup.policy"}
     dlq_config["cleanup.policy"] = "delete"
     return [
-        {"name": unit.stream.topic, "partitions": topic.partitions,
-         "replication_factor": topic.replication_factor, "config": dict(sorted(config.items()))},
-        {"name": unit.stream.dead_letter_topic,
-         "partitions": spec.dead_letter.partitions or topic.partitions,
-         "replication_factor": topic.replication_factor,
-         "config": dict(sorted(dlq_config.items()))},
+        {
+            "name": unit.stream.topic,
+            "partitions": topic.partitions,
+            "replication_factor": topic.replication_factor,
+            "config": dict(sorted(config.items())),
+        },
+        {
+            "name": unit.stream.dead_letter_topic,
+            "partitions": spec.dead_letter.partitions or topic.partitions,
+            "replication_factor": topic.replication_factor,
+            "config": dict(sorted(dlq_config.items())),
+        },
     ]
 
 
