@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from moosegen.diagnostics import Diagnostic
 from moosegen.schema.ir import (
@@ -22,7 +22,6 @@ from moosegen.schema.ir import (
     Fixed,
     Loc,
     Map,
-    Named,
     Primitive,
     Record,
     UnionType,
@@ -57,7 +56,7 @@ class _Definition:
     namespace: str | None
 
 
-def is_valid_name(name: object) -> bool:
+def is_valid_name(name: object) -> TypeGuard[str]:
     return isinstance(name, str) and bool(NAME_RE.match(name))
 
 
@@ -81,7 +80,7 @@ class SchemaSet:
 
     def __init__(self) -> None:
         self.definitions: dict[str, _Definition] = {}
-        self.built: dict[str, Named] = {}
+        self.built: dict[str, Record | Enum | Fixed] = {}
         self.diagnostics: list[Diagnostic] = []
 
     # -- pass one ------------------------------------------------------------------
@@ -310,7 +309,7 @@ class SchemaSet:
             return False
         return True
 
-    def _named(self, full: str) -> Named:
+    def _named(self, full: str) -> Record | Enum | Fixed:
         if full in self.built:
             return self.built[full]
         d = self.definitions[full]

@@ -128,7 +128,9 @@ def load_project(specs_dir: Path) -> Project:
     pending = []
     for path, spec, smap in raw_streams:
         namespace = config.namespace
-        sources = [((), spec.schema_, spec.fields, pascal(spec.stream), spec.description)]
+        sources: list[tuple[JsonPath, str | None, dict[str, Any] | None, str, str | None]] = [
+            ((), spec.schema_, spec.fields, pascal(spec.stream), spec.description)
+        ]
         sources += [
             (("destinations", i), d.schema_, d.fields, pascal(d.table), None)
             for i, d in enumerate(spec.destinations)
