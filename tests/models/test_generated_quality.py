@@ -32,6 +32,20 @@ def trees(
     return ["mg_example", "mg_corpus", "mg_names", "mg_orders"]
 
 
+def test_checked_trees_hold_services_and_runtime(gen_root: Path, trees: list[str]) -> None:
+    """The checks below see every generated Python file, not only the models."""
+    for tree in ("mg_example", "mg_corpus", "mg_names"):
+        root = gen_root / tree
+        assert (root / "__init__.py").is_file()
+        assert {p.name for p in (root / "_runtime").glob("*.py")} >= {"cli.py", "config.py"}
+        services = sorted(p.parent.name for p in root.glob("*/service.py"))
+        assert services, tree
+        for stream in services:
+            for name in ("__init__.py", "__main__.py", "models.py"):
+                assert (root / stream / name).is_file(), f"{tree}/{stream}/{name}"
+    assert (gen_root / "mg_orders" / "_runtime").is_dir()
+
+
 def test_ruff_check(gen_root: Path, trees: list[str]) -> None:
     proc = _run("ruff", "check", "--config", CONFIG, "--no-cache", *trees, cwd=gen_root)
     assert proc.returncode == 0, proc.stdout + proc.stderr

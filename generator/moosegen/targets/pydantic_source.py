@@ -35,30 +35,39 @@ def py_bytes(data: bytes) -> str:
     return f"b{quote}{body}{quote}"
 
 
-def str_chunks(text: str, room: int) -> list[str]:
-    """Split `text` into literals of at most `room` characters each (never inside an escape)."""
+def str_chunks(text: str, room: int, breaks: str = "") -> list[str]:
+    """Split `text` into literals of at most `room` characters each (never inside an escape).
+
+    With `breaks`, a chunk ends after the last of those characters it holds, if any.
+    """
     chunks: list[str] = []
     current = ""
     for ch in text:
         if current and len(py_str(current + ch)) > room:
-            chunks.append(py_str(current))
-            current = ""
+            cut = max(current.rfind(b) for b in breaks) + 1 if breaks else 0
+            cut = cut or len(current)
+            chunks.append(py_str(current[:cut]))
+            current = current[cut:]
+            if current and len(py_str(current + ch)) > room:
+                chunks.append(py_str(current))
+                current = ""
         current += ch
     if current or not chunks:
         chunks.append(py_str(current))
     return chunks
 
 
-def str_expr(text: str, indent: int, used: int) -> str:
+def str_expr(text: str, indent: int, used: int, breaks: str = "") -> str:
     """A string expression placed after `used` characters on a line indented `indent` levels.
 
-    One literal when it fits; otherwise a parenthesized implicit concatenation.
+    One literal when it fits; otherwise a parenthesized implicit concatenation (split
+    after one of the `breaks` characters where there is one).
     """
     single = py_str(text)
     if indent * 4 + used + len(single) <= WIDTH:
         return single
     inner = INDENT * (indent + 1)
-    chunks = str_chunks(text, WIDTH - len(inner))
+    chunks = str_chunks(text, WIDTH - len(inner), breaks)
     lines = "\n".join(inner + chunk for chunk in chunks)
     return "(\n" + lines + "\n" + INDENT * indent + ")"
 
