@@ -45,6 +45,15 @@ def _project_copy(tmp_path: Path) -> Path:
     return root
 
 
+def test_a_comment_edit_in_a_spec_is_named_by_check(tmp_path: Path) -> None:
+    root = _project_copy(tmp_path)
+    spec = root / "specs" / "events.avsc"
+    spec.write_text(spec.read_text() + "\n")
+    result = moosegen("check", "specs", cwd=root)
+    assert result.returncode == 1
+    assert "specs/events.avsc:1:1: error[SPEC_CHANGED_SINCE_BUILD]" in result.stderr
+
+
 def test_check_passes_then_names_an_edited_generated_file(tmp_path: Path) -> None:
     root = _project_copy(tmp_path)
     assert moosegen("check", "specs", cwd=root).returncode == 0
@@ -74,5 +83,6 @@ def test_check_fails_after_a_spec_edit_and_build_repairs_it(tmp_path: Path) -> N
     result = moosegen("check", "specs", cwd=root)
     assert result.returncode == 1
     assert "generated/queries/topics.json" in result.stderr
+    assert "specs/queries.yaml:1:1: error[SPEC_CHANGED_SINCE_BUILD]" in result.stderr
     assert moosegen("build", "specs", cwd=root).returncode == 0
     assert moosegen("check", "specs", cwd=root).returncode == 0

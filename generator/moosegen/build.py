@@ -16,7 +16,7 @@ from moosegen.compat.history import (
     RegistryError,
 )
 from moosegen.diagnostics import Diagnostic, has_errors
-from moosegen.output import manifest
+from moosegen.output import MANIFEST, manifest
 from moosegen.schema.canonical import normalized_form
 from moosegen.schema.ir import Record
 from moosegen.spec.load import LoadedStream, Project, load_project
@@ -141,7 +141,7 @@ def generate(
         }
         for u in units
     }
-    files[".moosegen/manifest.json"] = manifest(files, streams)
+    files[MANIFEST] = manifest(files, streams, spec_inputs(specs_dir))
     return BuildResult(diags, files, project, sorted(planned.values(), key=lambda p: p.id), units)
 
 
@@ -207,6 +207,15 @@ def _record(node: object) -> Record:
     if not isinstance(node, Record):
         raise RegistryError("a registered schema is not an Avro record")
     return node
+
+
+def spec_inputs(specs_dir: Path) -> dict[str, bytes]:
+    """Every spec, schema and registry file, keyed as headers name them ("specs/x.yaml")."""
+    return {
+        f"{specs_dir.resolve().name}/{p.relative_to(specs_dir).as_posix()}": p.read_bytes()
+        for p in sorted(specs_dir.rglob("*"))
+        if p.is_file() and p.suffix in (".yaml", ".yml", ".avsc", ".json")
+    }
 
 
 def runtime_files() -> dict[str, bytes]:

@@ -149,7 +149,7 @@ def check(
 ) -> None:
     """Fail (exit 1) on a breaking schema change or a stale output folder. Never writes."""
     from moosegen.build import generate
-    from moosegen.output import check_tree, drift_diagnostics
+    from moosegen.output import check_tree, drift_diagnostics, input_diagnostics
 
     if not specs_dir.is_dir():
         fail(f"specs folder {specs_dir} does not exist")
@@ -175,6 +175,8 @@ def check(
             )
         out = _output_dir(specs_dir, output, result.project.config.output)
         drift = check_tree(out, result.files)
+        if drift:
+            diagnostics += input_diagnostics(out, result.files)
         diagnostics += drift_diagnostics(str(out), drift)
         if error_format == "text":
             for d in drift:

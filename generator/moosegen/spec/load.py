@@ -164,7 +164,7 @@ def load_project(specs_dir: Path) -> Project:
         stream = LoadedStream(
             spec,
             display(path),
-            f"{specs_dir.name}/{path.name}",
+            f"{specs_dir.resolve().name}/{path.name}",
             smap,
             record,
             schema_smap,
