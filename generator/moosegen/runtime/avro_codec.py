@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 from uuid import UUID
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
@@ -55,6 +55,7 @@ from pydantic_core import (
     ValidationError,
     core_schema,
 )
+from pydantic_core.core_schema import ErrorType
 from typing_extensions import TypedDict
 
 __all__ = [
@@ -211,7 +212,7 @@ class DecimalDigits:
             exact: Decimal = self._exact.validate_python(value)
         except ValidationError as exc:
             error = exc.errors()[0]
-            raise PydanticKnownError(error["type"], error.get("ctx")) from None
+            raise PydanticKnownError(cast(ErrorType, error["type"]), error.get("ctx")) from None
         return exact.quantize(self.quantum)
 
     def __get_pydantic_core_schema__(
