@@ -59,6 +59,14 @@ def converter_for(ch_type: str) -> Converter | None:
     return None
 
 
+def _datetime64_precision(ch_type: str) -> int | None:
+    """p of a `DateTime64(p[, tz])` column type, else None."""
+    if not ch_type.startswith("DateTime64("):
+        return None
+    digits = ch_type[len("DateTime64(") :].split(",")[0].split(")")[0].strip()
+    return int(digits) if digits.isdigit() else None
+
+
 @dataclass(frozen=True)
 class RowSource:
     """Where a row came from: the lineage of one source message."""
@@ -117,6 +125,11 @@ class ColumnBuilder:
             field = column.field
             values: list[Any]
             if field is None or getter is None:
+                ticks = _datetime64_precision(column.type) if column.name == "_timestamp" else None
+                if ticks is not None and ticks <= 3:  # int ticks: what the converter makes
+                    scale = 10**ticks
+                    data.append([s.timestamp_ms * scale // 1000 for s in sources])
+                    continue
                 values = self._lineage(column.name, sources)
             else:
                 try:
