@@ -8,8 +8,7 @@ import gc
 import importlib
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import ColumnConfig
 
@@ -67,9 +66,9 @@ def _datetime64_precision(ch_type: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-@dataclass(frozen=True)
-class RowSource:
-    """Where a row came from: the lineage of one source message."""
+class RowSource(NamedTuple):
+    """Where a row came from: the lineage of one source message (one per row: a tuple,
+    built several times faster than a frozen dataclass)."""
 
     topic: str
     partition: int
