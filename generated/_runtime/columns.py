@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import enum
+import gc
 import importlib
+import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import ColumnConfig
 
@@ -24,6 +25,7 @@ def _optional(module: str, name: str) -> Any:
 
 # The value conversions of the ClickHouse target, when it ships them.
 _external_converter = _optional("chvalues", "column_converter")
+_external_column_converter = _optional("chvalues", "column_values_converter")
 
 
 def _enum_value(value: Any) -> Any:
@@ -56,14 +58,36 @@ def converter_for(ch_type: str) -> Converter | None:
     return None
 
 
-@dataclass(frozen=True)
-class RowSource:
-    """Where a row came from: the lineage of one source message."""
+def _datetime64_precision(ch_type: str) -> int | None:
+    """p of a `DateTime64(p[, tz])` column type, else None."""
+    if not ch_type.startswith("DateTime64("):
+        return None
+    digits = ch_type[len("DateTime64(") :].split(",")[0].split(")")[0].strip()
+    return int(digits) if digits.isdigit() else None
+
+
+class RowSource(NamedTuple):
+    """Where a row came from: the lineage of one source message (one per row: a tuple,
+    built several times faster than a frozen dataclass)."""
 
     topic: str
     partition: int
     offset: int
     timestamp_ms: int
+
+
+ColumnConverter = Callable[[list[Any]], list[Any]]
+
+
+def column_converter_for(ch_type: str) -> ColumnConverter | None:
+    """The conversion of a whole column (a list in, a list out); None when there is none."""
+    if _external_column_converter is not None:
+        conv: ColumnConverter | None = _external_column_converter(ch_type)
+        return conv
+    one = converter_for(ch_type)
+    if one is None:
+        return None
+    return lambda values: [None if v is None else one(v) for v in values]
 
 
 class ColumnBuilder:
@@ -72,28 +96,68 @@ class ColumnBuilder:
     def __init__(self, columns: Sequence[ColumnConfig]) -> None:
         self.columns = list(columns)
         self.names = [c.name for c in self.columns]
-        self.converters = [converter_for(c.type) for c in self.columns]
+        self.types = [c.type for c in self.columns]
+        self.converters = [column_converter_for(c.type) for c in self.columns]
+        self._getters = [
+            operator.itemgetter(c.field) if c.field is not None else None for c in self.columns
+        ]
+        # The table's column types as ClickHouse describes them, fetched once per table and
+        # passed to every insert (so no DESCRIBE per block); dropped after a failed insert.
+        self._insert_types: dict[tuple[str, str | None], Any] = {}
 
     def build(
         self, rows: Sequence[dict[str, Any]], sources: Sequence[RowSource]
     ) -> list[list[Any]]:
+        enabled = gc.isenabled()  # no collections while the columns are made (see pipeline)
+        gc.disable()
+        try:
+            return self._build(rows, sources)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _build(
+        self, rows: Sequence[dict[str, Any]], sources: Sequence[RowSource]
+    ) -> list[list[Any]]:
         data: list[list[Any]] = []
-        for column, conv in zip(self.columns, self.converters, strict=True):
+        for column, conv, getter in zip(self.columns, self.converters, self._getters, strict=True):
             field = column.field
-            if field is None:
+            values: list[Any]
+            if field is None or getter is None:
+                ticks = _datetime64_precision(column.type) if column.name == "_timestamp" else None
+                if ticks is not None and ticks <= 3:  # int ticks: what the converter makes
+                    scale = 10**ticks
+                    data.append([s.timestamp_ms * scale // 1000 for s in sources])
+                    continue
                 values = self._lineage(column.name, sources)
             else:
-                default = column.default
-                if isinstance(default, (dict, list)):
-                    values = [
-                        row[field] if field in row else type(default)(default) for row in rows
-                    ]
-                else:
-                    values = [row.get(field, default) for row in rows]
+                try:
+                    values = list(map(getter, rows))
+                except KeyError:  # a defaulted (NotRequired) field left out of some rows
+                    default = column.default
+                    if isinstance(default, (dict, list)):
+                        values = [
+                            row[field] if field in row else type(default)(default) for row in rows
+                        ]
+                    else:
+                        values = [row.get(field, default) for row in rows]
             if conv is not None:
-                values = [None if v is None else conv(v) for v in values]
+                values = conv(values)
             data.append(values)
         return data
+
+    def insert_types(self, client: Any, table: str, database: str | None = None) -> Any:
+        """The table's column types for `client.insert(column_types=...)`, described once."""
+        key = (table, database)
+        types = self._insert_types.get(key)
+        if types is None:
+            context = client.create_insert_context(table, self.names, database)
+            types = self._insert_types[key] = list(context.column_types)
+        return types
+
+    def forget_insert_types(self) -> None:
+        """Describe the tables again before the next insert (after a failed one)."""
+        self._insert_types.clear()
 
     @staticmethod
     def _lineage(name: str, sources: Sequence[RowSource]) -> list[Any]:

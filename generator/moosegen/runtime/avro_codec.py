@@ -29,9 +29,9 @@ import json
 import struct
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
+from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 from uuid import UUID
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
@@ -47,7 +47,15 @@ from pydantic import (
     NaiveDatetime,
     with_config,
 )
-from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from pydantic_core import (
+    CoreSchema,
+    PydanticCustomError,
+    PydanticKnownError,
+    SchemaValidator,
+    ValidationError,
+    core_schema,
+)
+from pydantic_core.core_schema import ErrorType
 from typing_extensions import TypedDict
 
 __all__ = [
@@ -93,17 +101,23 @@ def _f32(value: float) -> float:
     return rounded
 
 
+# These run once per timestamp of every validated record: keep them lean (no replace()
+# unless a digit below the unit is set; one astimezone() for the UTC normalisation).
 def _truncate(unit: int) -> Callable[[Any], Any]:
     def truncate(value: Any) -> Any:
-        return value.replace(microsecond=value.microsecond // unit * unit)
+        extra = value.microsecond % unit
+        return value.replace(microsecond=value.microsecond - extra) if extra else value
 
     return truncate
 
 
 def _utc(unit: int) -> Callable[[datetime], datetime]:
+    utc = timezone.utc
+
     def to_utc(value: datetime) -> datetime:
-        value = value.astimezone(timezone.utc)
-        return value.replace(microsecond=value.microsecond // unit * unit)
+        value = value.astimezone(utc)
+        extra = value.microsecond % unit
+        return value.replace(microsecond=value.microsecond - extra) if extra else value
 
     return to_utc
 
@@ -166,22 +180,55 @@ class DurationDict(TypedDict):
 
 
 class DecimalDigits:
-    """`Annotated[Decimal, DecimalDigits(precision, scale)]`: Avro decimal bounds, quantized."""
+    """`Annotated[Decimal, DecimalDigits(precision, scale)]`: Avro decimal bounds, quantized.
+
+    Fast path: parse the Decimal, then one `quantize` in a context of `precision`
+    digits that traps on rounding and overflow; it succeeds exactly when the value
+    has at most `scale` significant decimal places and fits `precision` digits, and
+    gives the same value. Anything else is re-validated by pydantic's own
+    constrained decimal (the exact rules and errors).
+    """
 
     def __init__(self, precision: int, scale: int) -> None:
         self.precision = precision
         self.scale = scale
         self.quantum = Decimal(1).scaleb(-scale)
+        self._context = Context(prec=precision, traps=[Inexact, InvalidOperation])
+        self._exact: SchemaValidator | None = None
+
+    def _exact_schema(self) -> CoreSchema:
+        return core_schema.decimal_schema(
+            max_digits=self.precision, decimal_places=self.scale, allow_inf_nan=False
+        )
+
+    def _check(self, value: Decimal) -> Decimal:
+        try:
+            return value.quantize(self.quantum, context=self._context)
+        except DecimalException:
+            pass
+        if self._exact is None:
+            self._exact = SchemaValidator(self._exact_schema())
+        try:
+            exact: Decimal = self._exact.validate_python(value)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise PydanticKnownError(cast(ErrorType, error["type"]), error.get("ctx")) from None
+        return exact.quantize(self.quantum)
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        inner = core_schema.decimal_schema(
-            max_digits=self.precision, decimal_places=self.scale, allow_inf_nan=False
-        )
+        if self.precision <= self.scale:  # pydantic's own rules reject a zero here: keep them
+            return core_schema.no_info_after_validator_function(
+                lambda value: value.quantize(self.quantum),
+                self._exact_schema(),
+                serialization=core_schema.plain_serializer_function_ser_schema(
+                    _decimal_text, when_used="json"
+                ),
+            )
         return core_schema.no_info_after_validator_function(
-            lambda value: value.quantize(self.quantum),
-            inner,
+            self._check,
+            core_schema.decimal_schema(allow_inf_nan=False),
             serialization=core_schema.plain_serializer_function_ser_schema(
                 _decimal_text, when_used="json"
             ),

@@ -7,9 +7,11 @@ adapter in one call and never builds a model; hooks get model instances.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +60,25 @@ class RecordTooLarge(ValueError):
     pass
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a block's values are made.
+
+    Validating a block allocates hundreds of thousands of acyclic objects (row dicts,
+    datetimes, decimals); each one counts towards the collector's thresholds, so the
+    collector would run over and over, walking every live object, for no garbage.
+    Measured on the example stream that doubled the time of the sync path. Paused per
+    block, the collector catches up once afterwards; it is left as it was found.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Pipeline:
     def __init__(self, config: ServiceConfig, max_message_bytes: int = 8 * 1024 * 1024) -> None:
         self.config = config
@@ -92,6 +113,10 @@ class Pipeline:
 
     # -- decode + validate -------------------------------------------------
     def decode(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
+        with gc_paused():
+            return self._decode(msgs)
+
+    def _decode(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
         if self.config.format == "json":
             items, failures = self._decode_json(msgs)
         else:
@@ -206,13 +231,15 @@ class Pipeline:
         return _as_list(self.transform(item.model))
 
     def route_items(self, items: Sequence[Item]) -> tuple[dict[str, Routed], list[Failure]]:
-        routed: dict[str, Routed] = {d.name: Routed() for d in self.destinations}
-        failures: list[Failure] = []
         if self.plain:
             rows = [i.row for i in items]
-            for d in self.destinations:
-                routed[d.name] = Routed(rows, list(items))
-            return routed, failures
+            return {d.name: Routed(rows, list(items)) for d in self.destinations}, []
+        with gc_paused():
+            return self._route_items(items)
+
+    def _route_items(self, items: Sequence[Item]) -> tuple[dict[str, Routed], list[Failure]]:
+        routed: dict[str, Routed] = {d.name: Routed() for d in self.destinations}
+        failures: list[Failure] = []
         names = [d.name for d in self.destinations]
         for item in items:
             outputs: list[tuple[str, Any]] = []

@@ -507,6 +507,7 @@ class Runner:
                     data=data,
                     column_names=builder.names,
                     database=self.config.database,
+                    column_types=builder.insert_types(self.client, name, self.config.database),
                     column_oriented=True,
                     settings={"async_insert": 0, "insert_deduplication_token": token},
                 )
@@ -516,6 +517,7 @@ class Runner:
                 self.health.clickhouse_ok = True
                 return
             except Exception as exc:  # noqa: BLE001 - classified below
+                builder.forget_insert_types()
                 if is_data_error(exc):
                     raise DataError(str(exc)) from exc
                 self.health.clickhouse_ok = False
