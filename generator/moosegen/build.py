@@ -19,7 +19,7 @@ from moosegen.diagnostics import Diagnostic, has_errors
 from moosegen.output import MANIFEST, manifest
 from moosegen.schema.canonical import normalized_form
 from moosegen.schema.ir import Record
-from moosegen.spec.load import LoadedStream, Project, load_project
+from moosegen.spec.load import REGISTRY_DIR, LoadedStream, Project, load_project
 from moosegen.targets import (
     RenderJob,
     SchemaVersion,
@@ -210,11 +210,13 @@ def _record(node: object) -> Record:
 
 
 def spec_inputs(specs_dir: Path) -> dict[str, bytes]:
-    """Every spec, schema and registry file, keyed as headers name them ("specs/x.yaml")."""
+    """Every spec and schema file, keyed as headers name them ("specs/x.yaml"). The registry
+    is left out: `build` itself appends to it, and its versions shape the output anyway."""
     return {
         f"{specs_dir.resolve().name}/{p.relative_to(specs_dir).as_posix()}": p.read_bytes()
         for p in sorted(specs_dir.rglob("*"))
-        if p.is_file() and p.suffix in (".yaml", ".yml", ".avsc", ".json")
+        if p.is_file() and p.suffix in (".yaml", ".yml", ".avsc")
+        and p.relative_to(specs_dir).parts[0] != REGISTRY_DIR
     }
 
 

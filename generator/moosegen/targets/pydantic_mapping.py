@@ -172,21 +172,6 @@ LOGICAL = {
     "local-timestamp-micros": "avro_codec.LocalTimestampMicros",
     "local-timestamp-nanos": "avro_codec.LocalTimestampNanos",
 }
-# Which physical type each logical type annotates; a logical type on another type is
-# ignored, as the Avro specification says.
-LOGICAL_ON = {
-    "uuid": ("string",),
-    "date": ("int",),
-    "time-millis": ("int",),
-    "time-micros": ("long",),
-    "timestamp-millis": ("long",),
-    "timestamp-micros": ("long",),
-    "timestamp-nanos": ("long",),
-    "local-timestamp-millis": ("long",),
-    "local-timestamp-micros": ("long",),
-    "local-timestamp-nanos": ("long",),
-    "decimal": ("bytes",),
-}
 PRIMITIVE = {
     "null": "None",
     "boolean": "avro_codec.Boolean",
@@ -358,7 +343,7 @@ class Types:
         `top`: the field's own type, whose union mode goes into the field's `Field(...)`.
         """
         if isinstance(t, Primitive):
-            logical = t.logical if t.name in LOGICAL_ON.get(t.logical or "", ()) else None
+            logical = t.logical  # the parser keeps only valid logical types
             if logical == "decimal":
                 return self.decimal(t.precision, t.scale)
             if logical in LOGICAL:
@@ -497,7 +482,7 @@ def input_value(t: AvroType, value: Any) -> Any:
                 return input_value(branch, value)
         return value
     if isinstance(t, Primitive):
-        logical = t.logical if t.name in LOGICAL_ON.get(t.logical or "", ()) else None
+        logical = t.logical  # the parser keeps only valid logical types
         if t.name in ("float", "double"):
             return float(value)
         if logical == "decimal":
