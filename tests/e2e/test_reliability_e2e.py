@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,159 @@ def test_retry_holds_only_its_partition(tmp_path: Path, kafka_bootstrap: str) ->
     assert headers["x-moosegen-source-partition"] == b"0"
     assert headers["x-moosegen-source-offset"] == b"1"
     assert p.metric(metrics, "moosegen_retries_total") == 2
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -> list[int]:
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        tps = c.committed([TopicPartition(topic, i) for i in range(partitions)], timeout=10)
+        return [tp.offset for tp in tps]
+    finally:
+        c.close()
+
+
+def group_members(bootstrap: str, group: str) -> int:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    desc = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    return len(desc.members)
+
+
+def service_log(p: Project) -> list[dict[str, Any]]:
+    out = []
+    for line in (p.tmp / "service.log").read_text().splitlines():
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def test_clickhouse_down_backs_off_then_resumes(tmp_path: Path, kafka_bootstrap: str) -> None:
+    """ClickHouse unreachable (a closed loopback port): the service backs off (bounded
+    exponential), stays in its group with partitions paused, reports /ready false, commits
+    nothing beyond what was stored, and exits 0 on SIGTERM; run again against the real
+    engine, every record arrives exactly once."""
+    p = Project(tmp_path, kafka_bootstrap, partitions=2)
+    total = 40
+    h.produce(kafka_bootstrap, p.topic, [(f"k{i}".encode(), event(f"u{i}")) for i in range(total)])
+    closed = free_port()  # bound and released: nothing listens there
+    proc = p.start("--max-backoff", "2", clickhouse=f"http://127.0.0.1:{closed}")
+    try:
+        def backed_off() -> bool:
+            return p.metric(h.http_get(p.port, "/metrics")[1], "moosegen_errors_total") >= 5
+        h.wait_until(backed_off, 60, "five ClickHouse back-offs", proc)
+        status, why = h.http_get(p.port, "/ready")
+        assert (status, why.strip()) == (503, "clickhouse not reachable")
+        assert h.http_get(p.port, "/health")[0] == 200
+        assert group_members(kafka_bootstrap, p.group) == 1  # polling kept it in the group
+        assert all(o <= 0 for o in committed_offsets(kafka_bootstrap, p.group, p.topic, 2))
+    finally:
+        p.stop(proc)
+    assert proc.returncode == 0
+    # nothing stored, so nothing committed past the first offset (a plan at 0 at most)
+    assert all(o <= 0 for o in committed_offsets(kafka_bootstrap, p.group, p.topic, 2))
+    delays = [float(e["msg"].split("backing off ")[1].split("s")[0])
+              for e in service_log(p) if e.get("event") == "clickhouse_backoff"
+              and "backing off" in e.get("msg", "")]
+    assert delays[:3] == [0.5, 1.0, 2.0] and max(delays) == 2.0  # doubling, capped
+    proc = p.start()
+    try:
+        p.wait_committed(proc)
+        assert h.http_get(p.port, "/ready")[0] == 200
+    finally:
+        p.stop(proc)
+    assert p.query("SELECT count(), uniqExact(id) FROM events") == [[total, total]]
+
+
+def test_batch_size_and_batch_timeout(tmp_path: Path, kafka_bootstrap: str) -> None:
+    """batch.size caps every batch (95 waiting records, size 10: ten inserts of at most 10);
+    a batch far from full is flushed by batch.timeout (size 100000, timeout 300 ms)."""
+    p = Project(tmp_path, kafka_bootstrap, partitions=1)
+    h.produce(kafka_bootstrap, p.topic, [(b"k", event(f"u{i}")) for i in range(95)])
+    proc = p.start("--batch-size", "10", "--batch-timeout-ms", "2000")
+    try:
+        p.wait_committed(proc)
+        metrics = h.http_get(p.port, "/metrics")[1]
+    finally:
+        p.stop(proc)
+    batches = p.metric(metrics, "moosegen_batch_size_count")
+    assert p.metric(metrics, "moosegen_batch_size_sum") == 95
+    assert batches >= 10
+    assert 'moosegen_batch_size_bucket{le="10.0",stream="events"} ' + f"{batches}" in metrics
+    inserts = 'moosegen_insert_latency_seconds_count{destination="events",stream="events"}'
+    assert p.metric(metrics, inserts.split("{")[0]) >= 20  # two tables, ten blocks each
+
+    proc = p.start("--batch-size", "100000", "--batch-timeout-ms", "300")
+    try:
+        started = time.monotonic()
+        h.produce(kafka_bootstrap, p.topic, [(b"k", event(f"late{i}")) for i in range(5)])
+        p.wait_committed(proc)
+        waited = time.monotonic() - started
+        metrics = h.http_get(p.port, "/metrics")[1]
+    finally:
+        p.stop(proc)
+    print(f"\nbatch timeout 300 ms: 5 records stored and committed {waited:.2f}s after produce")
+    assert p.metric(metrics, "moosegen_batch_size_sum") == 5  # flushed though far from full
+    assert p.query("SELECT count(), uniqExact(id) FROM events") == [[100, 100]]
+
+
+def test_oversized_messages_are_dead_lettered(tmp_path: Path, kafka_bootstrap: str) -> None:
+    """--max-message-bytes: a larger record goes to the dead-letter topic, original bytes and
+    headers kept, error type `oversized`; the others are stored."""
+    p = Project(tmp_path, kafka_bootstrap, partitions=1)
+    big = event("big", data={"pad": "x" * 3000})
+    small = event("small")
+    proc = p.start("--max-message-bytes", "2048")
+    try:
+        h.produce(kafka_bootstrap, p.topic, [(b"b", big), (b"s", small)],
+                  headers=[("trace", b"t-1")])
+        p.wait_committed(proc)
+    finally:
+        p.stop(proc)
+    assert p.query("SELECT user_id FROM events") == [["small"]]
+    dlq = h.read_topic(kafka_bootstrap, f"{p.topic}-dlq", expected=1)
+    assert len(dlq) == 1
+    assert dlq[0].value() == big and dlq[0].key() == b"b"
+    headers = dict(dlq[0].headers())
+    assert headers["trace"] == b"t-1"
+    assert headers["x-moosegen-error-type"] == b"oversized"
+    assert headers["x-moosegen-source-offset"] == b"0"
+    assert b"exceeds the limit of 2048" in headers["x-moosegen-error-message"]
+
+
+def test_route_and_fan_out_exact_tables(tmp_path: Path, kafka_bootstrap: str) -> None:
+    """The example's transform, route and fan-out hooks: each table holds exactly the rows
+    the hooks say, in its own schema; the consumer hook saw every valid source record."""
+    hooks = ("transform: hooks.events:enrich\nroute: hooks.events:route\n"
+             "consumers: [e2e_hooks:log_stored]")
+    p = Project(tmp_path, kafka_bootstrap, hooks=hooks, partitions=2)
+    ids = [str(uuid.UUID(int=i + 1)) for i in range(4)]
+    source = [("u1", "click", ids[0]), ("u2", "analytics", ids[1]), ("u3", "purchase", ids[2]),
+              ("", "view", ids[3])]  # enrich drops the empty user
+    proc = p.start()
+    try:
+        h.produce(kafka_bootstrap, p.topic,
+                  [(u.encode() or b"x", event(u, kind, id=i)) for u, kind, i in source])
+        p.wait_committed(proc)
+    finally:
+        p.stop(proc)
+    events = p.query("SELECT toString(id), user_id, toString(event_type), toString(amount), "
+                     "processed_by, data FROM events ORDER BY user_id")
+    assert events == [
+        [ids[0], "u1", "click", "12.5", "stream-processor", {"k": "v"}],
+        [ids[2], "u3", "purchase", "12.5", "stream-processor", {"k": "v"}],
+    ]
+    analytics = p.query("SELECT toString(id), toString(timestamp), user_id, "
+                        "toString(event_type) FROM analytics_events ORDER BY user_id")
+    assert analytics == [
+        [ids[0], "2026-01-02 03:04:05.678", "u1", "click"],
+        [ids[1], "2026-01-02 03:04:05.678", "u2", "analytics"],
+        [ids[2], "2026-01-02 03:04:05.678", "u3", "purchase"],
+    ]
+    columns = p.query("SELECT name FROM system.columns WHERE table = 'analytics_events' "
+                      "ORDER BY position")
+    assert [c[0] for c in columns] == ["id", "timestamp", "user_id", "event_type"]
+    # the consumer hook ran once per valid source record, after its block was stored
+    assert sorted(e["user"] for e in p.log() if e["kind"] == "stored") == ["", "u1", "u2", "u3"]
