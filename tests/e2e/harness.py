@@ -37,10 +37,7 @@ def build_project(tmp: Path, spec_yaml: str) -> Path:
     for name in ("events.avsc", "analytics_event.avsc", "moosegen.yaml"):
         shutil.copy(SPECS / name, specs / name)
     (specs / "events.yaml").write_text(spec_yaml)
-    out = tmp / "generated"
-    subprocess.run([sys.executable, "-m", "moosegen", "build", str(specs), "--output", str(out)],
-                   cwd=tmp, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "generator")},
-                   capture_output=True, timeout=120)
+    out = build_tree(tmp, specs)
     models = out / "events" / "models.py"
     if "ROWS" not in models.read_text():  # the models target is not there yet: stand-in
         shutil.copy(STAND_IN_MODELS, models)
@@ -48,6 +45,15 @@ def build_project(tmp: Path, spec_yaml: str) -> Path:
     if not migrations.is_dir() or not list(migrations.glob("*.sql")):
         migrations.mkdir(exist_ok=True)
         (migrations / "0001_create.sql").write_text(fallback_ddl(tmp))
+    return out
+
+
+def build_tree(tmp: Path, specs: Path) -> Path:
+    """`moosegen build specs --output tmp/generated`; returns the output folder."""
+    out = tmp / "generated"
+    subprocess.run([sys.executable, "-m", "moosegen", "build", str(specs), "--output", str(out)],
+                   cwd=tmp, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "generator")},
+                   capture_output=True, timeout=120)
     return out
 
 
