@@ -98,7 +98,7 @@ class Project:
         """The sum of every sample of `name` (any labels) in a /metrics text."""
         total = 0.0
         for line in text.splitlines():
-            if line.startswith(name + "{") or line.startswith(name + " "):
+            if line.startswith((name + "{", name + " ", name + ",")):
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
