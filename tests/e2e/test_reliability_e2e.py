@@ -8,7 +8,6 @@ chdb folder owned by the service process while it runs).
 from __future__ import annotations
 
 import json
-import socket
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e import harness as h
+from tests.e2e.test_service_e2e import event, free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -37,18 +37,6 @@ batch: {{size: {batch}, timeout: {timeout}}}
 monitoring: {{port: {port}}}
 health_check: {{interval: 5s, timeout: 5s}}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def event(user: str = "u1", kind: str = "click", **extra: object) -> bytes:
-    data = {"id": str(uuid.uuid4()), "timestamp": "2026-01-02T03:04:05.678Z", "user_id": user,
-            "event_type": kind, "amount": "12.5000", "data": {"k": "v"}, **extra}
-    return json.dumps(data).encode()
 
 
 class Project:
