@@ -24,6 +24,7 @@ class MessageLike(Protocol):
 class _Partition:
     messages: list[Any] = field(default_factory=list)
     pending: tuple[int, int] | None = None  # a planned, not yet stored block [start, end)
+    held_until: float | None = None  # a record awaits its retry: cut nothing before then
 
 
 class Batcher:
@@ -31,7 +32,8 @@ class Batcher:
 
     A partition with a pending plan (read back from the committed metadata) is
     cut only when its block [start, end) is complete, and exactly at `end`;
-    other partitions are cut at whatever was buffered.
+    other partitions are cut at whatever was buffered. A held partition (a record
+    of it awaits a retry) is not cut at all until the runner releases it.
     """
 
     def __init__(self, topic: str) -> None:
@@ -51,6 +53,41 @@ class Batcher:
     def pending(self, partition: int) -> tuple[int, int] | None:
         part = self._parts.get(partition)
         return part.pending if part else None
+
+    def hold(
+        self,
+        partition: int,
+        messages: list[Any],
+        until: float,
+        pending: tuple[int, int] | None = None,
+    ) -> None:
+        """Put `messages` (the partition's oldest) back in front and cut nothing before `until`.
+
+        `pending` fixes the range the next block must have (a block whose plan is
+        committed keeps its range, so its deduplication tokens stay the same).
+        """
+        part = self._parts.get(partition)
+        if part is None:
+            return  # revoked meanwhile: the new owner replays from the committed offset
+        part.messages = list(messages) + part.messages
+        part.held_until = max(until, part.held_until or until)
+        if pending is not None:
+            part.pending = pending
+
+    def release(self, partition: int) -> None:
+        part = self._parts.get(partition)
+        if part is not None:
+            part.held_until = None
+
+    def held(self) -> dict[int, float]:
+        """Held partitions and when each may be cut again."""
+        return {
+            p: part.held_until for p, part in self._parts.items() if part.held_until is not None
+        }
+
+    def waiting(self) -> bool:
+        """Are messages buffered in a partition that is not held (a batch has begun)?"""
+        return any(part.messages and part.held_until is None for part in self._parts.values())
 
     def add(self, messages: Iterable[Any]) -> int:
         added = 0
@@ -72,7 +109,7 @@ class Batcher:
         blocks: list[tuple[Block, list[Any]]] = []
         for p in sorted(self._parts):
             part = self._parts[p]
-            if not part.messages:
+            if not part.messages or part.held_until is not None:
                 continue
             if part.pending is not None:
                 start, end = part.pending
@@ -84,7 +121,7 @@ class Batcher:
                 part.messages = [m for m in part.messages if m.offset() >= end]
                 part.pending = None
                 if taken:
-                    blocks.append((Block(self.topic, p, start, end), taken))
+                    blocks.append((Block(self.topic, p, start, end, fixed=True), taken))
                 continue
             taken = part.messages
             part.messages = []

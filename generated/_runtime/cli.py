@@ -50,6 +50,19 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         default=None,
         help="exit after this many seconds without messages (0: never)",
     )
+    ap.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=_env_int("MOOSEGEN_MAX_MESSAGE_BYTES"),
+        help="dead-letter larger source messages (default: the topic's max.message.bytes, "
+        "else 8 MiB)",
+    )
+    ap.add_argument(
+        "--max-backoff",
+        type=float,
+        default=None,
+        help="longest wait, in seconds, between retries of an unreachable Kafka or ClickHouse",
+    )
     ap.add_argument("--log-level", default=os.environ.get("MOOSEGEN_LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
     changes: dict[str, object] = {}
@@ -67,6 +80,10 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         changes["batch_size"] = args.batch_size
     if args.batch_timeout_ms:
         changes["batch_timeout_ms"] = args.batch_timeout_ms
+    if args.max_message_bytes:
+        changes["max_message_bytes"] = args.max_message_bytes
+    if args.max_backoff:
+        changes["max_backoff_s"] = args.max_backoff
     if args.idle_exit is not None:
         changes["idle_exit_s"] = args.idle_exit
     kafka: dict[str, str] = dict(config.kafka_config)

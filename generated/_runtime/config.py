@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 LINEAGE_FIELDS = ("_topic", "_partition", "_offset", "_timestamp")
 
 
@@ -77,8 +78,26 @@ class ServiceConfig:
     registry_url: str | None = None
     kafka_config: dict[str, str] = field(default_factory=dict)
     max_backoff_s: float = 30.0
+    # Larger source messages are dead-lettered (error type `oversized`) without decoding.
+    # Default: the topic's `max.message.bytes` from topics.json when it sets one, else 8 MiB.
+    max_message_bytes: int = 0
     # Stop after this many seconds without any message (0 = never); for tests and batch jobs.
     idle_exit_s: float = 0.0
+
+    @property
+    def message_limit(self) -> int:
+        """The service-side size limit of one source message, in bytes."""
+        if self.max_message_bytes > 0:
+            return self.max_message_bytes
+        if self.topics_file is not None and self.topics_file.is_file():
+            import json
+
+            spec = json.loads(self.topics_file.read_text(encoding="utf-8"))
+            for topic in spec.get("topics", []):
+                limit = topic.get("config", {}).get("max.message.bytes")
+                if topic.get("name") == self.topic and limit is not None:
+                    return int(limit)
+        return DEFAULT_MAX_MESSAGE_BYTES
 
     @property
     def effective_group_id(self) -> str:

@@ -37,6 +37,18 @@ class Metrics:
             ["stream", "error_type"],
             registry=r,
         )
+        self.retries = Counter(
+            "moosegen_retries_total",
+            "Failures scheduled for another attempt, by stage",
+            ["stream", "stage"],
+            registry=r,
+        )
+        self.held = Gauge(
+            "moosegen_partitions_held",
+            "Partitions paused while one of their records awaits a retry",
+            ["stream"],
+            registry=r,
+        ).labels(stream)
         self.dropped = Counter(
             "moosegen_dropped_total",
             "Messages dropped by the error handler",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .batching import Batcher
@@ -37,6 +37,29 @@ class Abandon(Exception):
 
 
 @dataclass
+class Work:
+    """One block on its way: prepared (decoded, validated, transformed, routed), then stored.
+
+    `block` is None when nothing of it is stored now (its first record awaits a retry).
+    """
+
+    block: Block | None
+    msgs: list[Any]
+    items: list[Item] = field(default_factory=list)
+    routed: dict[str, Routed] | None = None  # None on the custom sync path
+    records: list[tuple[Item, list[Any]]] = field(default_factory=list)  # sync path
+    dead: list[tuple[Failure, int]] = field(default_factory=list)
+
+
+@dataclass
+class ConsumerWait:
+    """A stored block whose end is committed once its consumer hooks' retries are done."""
+
+    block: Block
+    calls: list[tuple[int, Item]]
+
+
+@dataclass
 class SyncContext:
     """What a custom `sync` hook gets besides the records."""
 
@@ -64,7 +87,7 @@ class Runner:
         self, config: ServiceConfig, consumer: Any = None, producer: Any = None, client: Any = None
     ) -> None:
         self.config = config
-        self.pipeline = Pipeline(config)
+        self.pipeline = Pipeline(config, max_message_bytes=config.message_limit)
         self.error_handler = (
             resolve(config.error_handler, "error_handler") if config.error_handler else None
         )
@@ -83,6 +106,10 @@ class Runner:
         self.dlq: DeadLetterWriter | None = None
         self.assigned: set[int] = set()
         self.http: Any = None
+        # Failed attempts so far, by (partition, offset, what): 'record' for the stream's
+        # hooks, 'sync' (offset = block start), 'consumer<k>' for the k-th consumer hook.
+        self.attempts: dict[tuple[int, int, str], int] = {}
+        self.consumer_waits: dict[int, ConsumerWait] = {}
 
     # -- wiring ------------------------------------------------------------
     def connect(self) -> None:
@@ -118,10 +145,20 @@ class Runner:
                 }
             )
             self.producer = Producer(pconf)
-        if self.client is None:
-            self.client = connect_clickhouse(cfg.clickhouse_url, cfg.database)
-        self.health.clickhouse_ok = True
+        try:
+            self.clickhouse()
+        except Exception as exc:  # noqa: BLE001 - waited out by the inserts' backoff
+            log.warning(
+                "clickhouse not reachable yet: %s", exc, extra={"event": "clickhouse_backoff"}
+            )
         self.dlq = DeadLetterWriter(self.producer, cfg.dead_letter.topic)
+
+    def clickhouse(self) -> Any:
+        """The ClickHouse client, connected on first use (raises while unreachable)."""
+        if self.client is None:
+            self.client = connect_clickhouse(self.config.clickhouse_url, self.config.database)
+            self.health.clickhouse_ok = True
+        return self.client
 
     def _kafka_error(self, err: Any) -> None:
         log.warning("kafka error: %s", err, extra={"event": "kafka_error"})
@@ -161,6 +198,9 @@ class Runner:
         for tp in partitions:
             self.batcher.revoke(tp.partition)
             self.assigned.discard(tp.partition)
+            self.consumer_waits.pop(tp.partition, None)
+            self._forget(tp.partition)
+        self.metrics.held.set(len(self.batcher.held()))
         log.info(
             "partitions revoked",
             extra={"event": "revoke", "partitions": [tp.partition for tp in partitions]},
@@ -196,6 +236,7 @@ class Runner:
         last_message = time.monotonic()
         try:
             while not self.stop:
+                self.release_due()
                 got = self.gather()
                 if got:
                     last_message = time.monotonic()
@@ -227,6 +268,11 @@ class Runner:
         added = 0
         deadline: float | None = None
         idle_until = time.monotonic() + 1.0
+        if self.batcher.waiting():  # released after a retry hold: the batch has begun
+            deadline = time.monotonic() + cfg.batch_timeout_ms / 1000
+        held = self.batcher.held()
+        if held:  # come back when the first held partition is due
+            idle_until = min(idle_until, max(min(held.values()), time.monotonic() + 0.05))
         while not self.stop and added < cfg.batch_size:
             now = time.monotonic()
             if deadline is None:
@@ -268,12 +314,23 @@ class Runner:
 
     # -- one batch ---------------------------------------------------------
     def process(self, blocks: list[tuple[Block, list[Any]]]) -> None:
+        """Prepare every block, commit the plans, store, dead-letter, commit the ends.
+
+        A record that awaits a retry holds only its own partition: the block is cut
+        just before it (a block with a committed plan is held whole), the rest of the
+        partition is put back in the batcher and paused until the retry is due, and
+        the other partitions go on.
+        """
         from confluent_kafka import TopicPartition
 
         topic = self.config.topic
         self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
+        works = [self.prepare(b, m) for b, m in blocks if b.partition in self.assigned]
+        ready = [w for w in works if w.block is not None]
         plans = [
-            TopicPartition(topic, b.partition, b.start, metadata=b.plan_metadata) for b, _ in blocks
+            TopicPartition(topic, w.block.partition, w.block.start, metadata=w.block.plan_metadata)
+            for w in ready
+            if w.block is not None
         ]
         try:
             self.commit(plans)
@@ -281,86 +338,156 @@ class Runner:
             return
         done: list[Block] = []
         try:
-            for block, msgs in blocks:
-                if block.partition not in self.assigned:
-                    continue
-                self.process_block(block, msgs)
-                done.append(block)
+            for w in ready:
+                assert w.block is not None
+                if w.block.partition in self.assigned and self.store_work(w):
+                    done.append(w.block)
         except Abandon:
             log.info(
                 "batch abandoned; stored blocks are committed, the rest is replayed",
                 extra={"event": "abandon"},
             )
         finally:
-            ends = [
-                TopicPartition(topic, b.partition, b.end, metadata="")
-                for b in done
-                if b.partition in self.assigned
-            ]
-            if ends:
-                try:
-                    self.commit(ends, give_up_on_stop=True)
-                except Abandon:
-                    pass
+            self.commit_ends(done)
             self._update_lag()
 
-    def process_block(self, block: Block, msgs: list[Any]) -> None:
+    def commit_ends(self, done: list[Block]) -> None:
+        from confluent_kafka import TopicPartition
+
+        ends = [
+            TopicPartition(self.config.topic, b.partition, b.end, metadata="")
+            for b in done
+            if b.partition in self.assigned
+        ]
+        if not ends:
+            return
+        try:
+            self.commit(ends, give_up_on_stop=True)
+        except Abandon:
+            return
+        for b in done:
+            self._forget(b.partition, b.end)
+
+    def prepare(self, block: Block, msgs: list[Any]) -> Work:
+        """Decode, validate, transform and route one block; cut it before a pending retry."""
         p = self.pipeline
-        cfg = self.config
+        work = Work(block, msgs)
         items, failures = p.decode(msgs)
-        dead: list[tuple[Failure, int]] = []
-        stored: list[Item] = []
         if p.sync is not None:
-            stored = self._run_sync(block, items, dead, failures)
+            for item in items:
+                try:
+                    work.records.append((item, p.records_after_transform(item)))
+                except Exception as exc:  # noqa: BLE001 - a hook failure is the record's
+                    failures.append(Failure(item.msg, exc, "transform", True, item.model))
         else:
-            routed, more = p.route_items(items)
+            work.routed, more = p.route_items(items)
             failures.extend(more)
-            attempt = 1
-            retry = self._triage(failures, attempt, dead)
-            while retry:
-                self.wait(cfg.dead_letter.retry_delay_ms / 1000)
-                attempt += 1
-                again, more = p.route_items([Item(f.msg, {}, f.record) for f in retry])
-                for name, r in again.items():
-                    routed[name].rows.extend(r.rows)
-                    routed[name].items.extend(r.items)
-                retry = self._triage(more, attempt, dead)
-            for name, r in routed.items():
-                self.store(block, name, r, dead)
-            dead_ids = {id(f.msg) for f, _ in dead}
-            stored = [i for i in items if id(i.msg) not in dead_ids]
+        failed = {id(f.msg) for f in failures}
+        work.items = [i for i in items if id(i.msg) not in failed]
+        retry = self._triage(
+            [(f, self._attempt(f.msg, "record"), "record") for f in failures], work.dead
+        )
+        if not retry:
+            return work
+        first = min(f.msg.offset() for f in retry)
+        until = time.monotonic() + self.config.dead_letter.retry_delay_ms / 1000
+        if block.fixed or first <= block.start:
+            self.hold(block.partition, msgs, until, block)
+            work.block = None
+            return work
+        # Store [start, first) now; the rest of the partition waits for the retry.
+        self.hold(block.partition, [m for m in msgs if m.offset() >= first], until)
+        work.block = Block(block.topic, block.partition, block.start, first)
+        work.msgs = [m for m in msgs if m.offset() < first]
+        work.items = [i for i in work.items if i.msg.offset() < first]
+        work.dead = [(f, n) for f, n in work.dead if f.msg.offset() < first]
+        work.records = [(i, r) for i, r in work.records if i.msg.offset() < first]
+        if work.routed is not None:
+            for r in work.routed.values():
+                keep = [k for k, i in enumerate(r.items) if i.msg.offset() < first]
+                r.rows = [r.rows[k] for k in keep]
+                r.items = [r.items[k] for k in keep]
+        return work
+
+    def store_work(self, work: Work) -> bool:
+        """Store one prepared block; False when it waits for a retry (its end stays uncommitted)."""
+        block = work.block
+        assert block is not None
+        p = self.pipeline
+        if p.sync is not None:
+            stored = self._run_sync(work)
+            if stored is None:
+                return False
+        else:
+            assert work.routed is not None
+            for name, r in work.routed.items():
+                self.store(block, name, r, work.dead)
+            dead_ids = {id(f.msg) for f, _ in work.dead}
+            stored = [i for i in work.items if id(i.msg) not in dead_ids]
+        waiting: list[tuple[int, Item]] = []
         if p.consumers and stored:
-            self._run_consumers(stored, dead)
-        if dead:
-            assert self.dlq is not None
-            self._with_backoff(lambda: self.dlq.send(dead) if self.dlq else None, "dead-letter")
-            for f, _ in dead:
-                self.metrics.dead_lettered.labels(cfg.stream, f.error_type).inc()
-                log.warning(
-                    "dead-lettered",
-                    extra={
-                        "event": "dead_letter",
-                        "stage": f.stage,
-                        "partition": f.msg.partition(),
-                        "offset": f.msg.offset(),
-                        "error": str(f.error)[:300],
-                    },
-                )
-        if msgs:
-            ts_type, ts = msgs[0].timestamp()
+            calls = [(k, i) for k in range(len(p.consumers)) for i in stored]
+            waiting = self._run_consumers(calls, work.dead)
+        self.dead_letter(work.dead)
+        if work.msgs:
+            ts_type, ts = work.msgs[0].timestamp()
             if ts_type and ts > 0:
                 self.metrics.latency.observe(max(0.0, time.time() - ts / 1000))
+        if waiting:
+            # Stored, but a consumer hook awaits its retry: the block's end is committed
+            # once the hooks are done; a restart before then replays the block.
+            until = time.monotonic() + self.config.dead_letter.retry_delay_ms / 1000
+            self.consumer_waits[block.partition] = ConsumerWait(block, waiting)
+            self.hold(block.partition, [], until)
+            return False
+        return True
+
+    def dead_letter(self, dead: list[tuple[Failure, int]]) -> None:
+        if not dead:
+            return
+        assert self.dlq is not None
+        self._with_backoff(lambda: self.dlq.send(dead) if self.dlq else None, "dead-letter")
+        for f, _ in dead:
+            self.metrics.dead_lettered.labels(self.config.stream, f.error_type).inc()
+            log.warning(
+                "dead-lettered",
+                extra={
+                    "event": "dead_letter",
+                    "stage": f.stage,
+                    "partition": f.msg.partition(),
+                    "offset": f.msg.offset(),
+                    "error": str(f.error)[:300],
+                },
+            )
+
+    # -- retries -------------------------------------------------------------
+    def _attempt(self, msg: Any, what: str) -> int:
+        """This failure's attempt number (1 = first failure) for one record and stage."""
+        return self.attempts.get((msg.partition(), msg.offset(), what), 0) + 1
+
+    def _forget(self, partition: int, below: int | None = None) -> None:
+        self.attempts = {
+            k: v
+            for k, v in self.attempts.items()
+            if k[0] != partition or (below is not None and k[1] >= below)
+        }
 
     def _triage(
-        self, failures: list[Failure], attempt: int, dead: list[tuple[Failure, int]]
+        self, failures: list[tuple[Failure, int, str]], dead: list[tuple[Failure, int]]
     ) -> list[Failure]:
+        """Decide each (failure, attempt, what); remember the attempts of those to retry."""
         retry: list[Failure] = []
-        for f in failures:
+        for f, attempt, what in failures:
             self.metrics.errors.labels(self.config.stream, f.stage).inc()
             choice = decide(f, attempt, self.config.dead_letter.max_retries, self.error_handler)
+            key = (f.msg.partition(), f.msg.offset(), what)
             if choice == "retry":
+                self.attempts[key] = attempt
+                self.metrics.retries.labels(self.config.stream, f.stage).inc()
                 retry.append(f)
-            elif choice == "dead_letter":
+                continue
+            self.attempts.pop(key, None)
+            if choice == "dead_letter":
                 dead.append((f, attempt))
             else:
                 self.metrics.dropped.inc()
@@ -374,52 +501,86 @@ class Runner:
                 )
         return retry
 
-    def _run_sync(
-        self,
-        block: Block,
-        items: list[Item],
-        dead: list[tuple[Failure, int]],
-        failures: list[Failure],
-    ) -> list[Item]:
-        p = self.pipeline
-        assert p.sync is not None
-        cfg = self.config
-        records: list[Any] = []
-        ok: list[Item] = []
-        for item in items:
-            try:
-                records.extend(p.records_after_transform(item))
-                ok.append(item)
-            except Exception as exc:  # noqa: BLE001
-                failures.append(Failure(item.msg, exc, "transform", True, item.model))
-        attempt = 1
-        retry = self._triage(failures, attempt, dead)
-        while retry:
-            self.wait(cfg.dead_letter.retry_delay_ms / 1000)
-            attempt += 1
-            more: list[Failure] = []
-            for f in retry:
+    def hold(
+        self, partition: int, msgs: list[Any], until: float, fixed: Block | None = None
+    ) -> None:
+        """Pause a partition until `until`; `msgs` go back in front of its buffer."""
+        from confluent_kafka import TopicPartition
+
+        pending = (fixed.start, fixed.end) if fixed is not None else None
+        self.batcher.hold(partition, msgs, until, pending)
+        try:
+            self.consumer.pause([TopicPartition(self.config.topic, partition)])
+        except Exception as exc:  # noqa: BLE001 - a partition no longer assigned
+            log.warning("pausing partition %d failed: %s", partition, exc)
+        self.metrics.held.set(len(self.batcher.held()))
+        log.info(
+            "partition held for a retry",
+            extra={"event": "hold", "partition": partition, "records": len(msgs)},
+        )
+
+    def release_due(self) -> None:
+        """Resume the held partitions whose retry is due (consumer hooks are retried here)."""
+        from confluent_kafka import TopicPartition
+
+        now = time.monotonic()
+        for partition, until in sorted(self.batcher.held().items()):
+            if until > now or self.stop:
+                continue
+            wait = self.consumer_waits.pop(partition, None)
+            if wait is not None:
+                dead: list[tuple[Failure, int]] = []
                 try:
-                    records.extend(p.records_after_transform(Item(f.msg, {}, f.record)))
-                    ok.append(Item(f.msg, {}, f.record))
+                    waiting = self._run_consumers(wait.calls, dead)
+                    self.dead_letter(dead)
+                except Abandon:
+                    return
+                if waiting:
+                    self.consumer_waits[partition] = ConsumerWait(wait.block, waiting)
+                    self.batcher.hold(
+                        partition, [], now + self.config.dead_letter.retry_delay_ms / 1000
+                    )
+                    continue
+                self.commit_ends([wait.block])
+                if self.stop:
+                    return
+            self.batcher.release(partition)
+            if partition in self.assigned:
+                try:
+                    self.consumer.resume([TopicPartition(self.config.topic, partition)])
                 except Exception as exc:  # noqa: BLE001
-                    more.append(Failure(f.msg, exc, "transform", True, f.record))
-            retry = self._triage(more, attempt, dead)
-        for attempt in range(1, cfg.dead_letter.max_retries + 2):
-            ctx = SyncContext(self.client, block, self)
-            try:
-                p.sync(records, ctx)
-                return ok
-            except (Abandon, TransientError):
-                raise
-            except Exception as exc:  # noqa: BLE001 - the hook failed: retry, then DLQ all
-                self.metrics.errors.labels(cfg.stream, "sync").inc()
-                log.warning("sync hook failed (attempt %d): %s", attempt, exc)
-                if attempt > cfg.dead_letter.max_retries:
-                    dead.extend((Failure(i.msg, exc, "sync", True, i.model), attempt) for i in ok)
-                    return []
-                self.wait(cfg.dead_letter.retry_delay_ms / 1000)
-        return ok
+                    log.warning("resuming partition %d failed: %s", partition, exc)
+        self.metrics.held.set(len(self.batcher.held()))
+
+    def _run_sync(self, work: Work) -> list[Item] | None:
+        """The custom sync hook over the block's records; None when it waits for a retry."""
+        p = self.pipeline
+        assert p.sync is not None and work.block is not None
+        block = work.block
+        ok = [i for i, _ in work.records]
+        records = [r for _, recs in work.records for r in recs]
+        ctx = SyncContext(self._client_with_backoff(), block, self)
+        try:
+            p.sync(records, ctx)
+            self.attempts.pop((block.partition, block.start, "sync"), None)
+            return ok
+        except (Abandon, TransientError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the hook failed: retry, then DLQ all
+            key = (block.partition, block.start, "sync")
+            attempt = self.attempts.get(key, 0) + 1
+            self.metrics.errors.labels(self.config.stream, "sync").inc()
+            log.warning("sync hook failed (attempt %d): %s", attempt, exc)
+            if attempt > self.config.dead_letter.max_retries or not ok:
+                self.attempts.pop(key, None)
+                work.dead.extend((Failure(i.msg, exc, "sync", True, i.model), attempt) for i in ok)
+                return []
+            self.attempts[key] = attempt
+            self.metrics.retries.labels(self.config.stream, "sync").inc()
+            # Its plan is committed: the block is re-formed with the same range (and tokens).
+            until = time.monotonic() + self.config.dead_letter.retry_delay_ms / 1000
+            self.hold(block.partition, work.msgs, until, block)
+            return None
 
     def sync_insert(self, ctx: SyncContext, rows: Sequence[Any], table: str | None) -> None:
         name = table or self.default_dest
@@ -431,23 +592,21 @@ class Runner:
         data = self.builders[name].build(checked, [src] * len(checked))
         self.insert(name, data, ctx.block.token(name, f"sync{ctx.calls}"))
 
-    def _run_consumers(self, stored: list[Item], dead: list[tuple[Failure, int]]) -> None:
-        cfg = self.config
-        for hook in self.pipeline.consumers:
-            pending = list(stored)
-            attempt = 1
-            while pending:
-                failures: list[Failure] = []
-                for item in pending:
-                    try:
-                        hook(item.model)
-                    except Exception as exc:  # noqa: BLE001
-                        failures.append(Failure(item.msg, exc, "consumer", True, item.model))
-                retry = self._triage(failures, attempt, dead)
-                pending = [Item(f.msg, {}, f.record) for f in retry]
-                if pending:
-                    self.wait(cfg.dead_letter.retry_delay_ms / 1000)
-                    attempt += 1
+    def _run_consumers(
+        self, calls: list[tuple[int, Item]], dead: list[tuple[Failure, int]]
+    ) -> list[tuple[int, Item]]:
+        """Call each (hook, item) once; returns the calls that wait for a retry."""
+        hooks = self.pipeline.consumers
+        waiting: list[tuple[int, Item]] = []
+        for k, item in calls:
+            try:
+                hooks[k](item.model)
+            except Exception as exc:  # noqa: BLE001
+                f = Failure(item.msg, exc, "consumer", True, item.model)
+                what = f"consumer{k}"
+                if self._triage([(f, self._attempt(item.msg, what), what)], dead):
+                    waiting.append((k, item))
+        return waiting
 
     # -- inserting -----------------------------------------------------------
     def store(
@@ -502,7 +661,7 @@ class Runner:
         while True:
             started = time.perf_counter()
             try:
-                self.client.insert(
+                self.clickhouse().insert(
                     name,
                     data=data,
                     column_names=builder.names,
@@ -520,16 +679,29 @@ class Runner:
                 builder.forget_insert_types()
                 if is_data_error(exc):
                     raise DataError(str(exc)) from exc
-                self.health.clickhouse_ok = False
-                self.metrics.errors.labels(self.config.stream, "clickhouse").inc()
-                log.warning(
-                    "clickhouse insert failed, backing off %.1fs: %s",
-                    delay,
-                    exc,
-                    extra={"event": "clickhouse_backoff", "table": name},
-                )
-                self.wait(delay)
+                self._clickhouse_down(exc, delay, name)
                 delay = min(delay * 2, self.config.max_backoff_s)
+
+    def _client_with_backoff(self) -> Any:
+        delay = 0.5
+        while True:
+            try:
+                return self.clickhouse()
+            except Exception as exc:  # noqa: BLE001 - unreachable: wait, then try again
+                self._clickhouse_down(exc, delay, "connect")
+                delay = min(delay * 2, self.config.max_backoff_s)
+
+    def _clickhouse_down(self, exc: BaseException, delay: float, table: str) -> None:
+        """Back off with every partition paused (polling keeps the consumer in its group)."""
+        self.health.clickhouse_ok = False
+        self.metrics.errors.labels(self.config.stream, "clickhouse").inc()
+        log.warning(
+            "clickhouse unavailable, backing off %.1fs: %s",
+            delay,
+            exc,
+            extra={"event": "clickhouse_backoff", "table": table},
+        )
+        self.wait(delay)
 
     # -- Kafka side ------------------------------------------------------------
     def commit(self, offsets: list[Any], give_up_on_stop: bool = False) -> None:
@@ -589,7 +761,8 @@ class Runner:
                     self.batcher.add([msg])
                 self.health.progress()
         finally:
-            current = [tp for tp in self.consumer.assignment()]
+            held = self.batcher.held()
+            current = [tp for tp in self.consumer.assignment() if tp.partition not in held]
             if current:
                 self.consumer.resume(current)
         if self.stop:

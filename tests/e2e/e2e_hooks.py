@@ -36,3 +36,26 @@ def on_error(error: Exception, record: Any, context: Any) -> str | None:
     if getattr(record, "user_id", None) == "drop-me":
         return "drop"
     return None
+
+
+def _stamp(kind: str, **fields: Any) -> None:
+    """One JSON line with a monotonic time stamp, for ordering and timing checks."""
+    import time
+
+    path = os.environ.get("E2E_HOOK_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"kind": kind, "t": time.monotonic(), **fields}) + "\n")
+
+
+def fail_on_boom(event: Any) -> Any:
+    """Transform that fails every time for user 'boom' (logs each attempt)."""
+    if event.user_id == "boom":
+        _stamp("fail", user=event.user_id)
+        raise RuntimeError("transform failed for boom")
+    return event
+
+
+def log_stored(event: Any) -> None:
+    """Consumer: logs each stored record (runs after its block is stored)."""
+    _stamp("stored", user=event.user_id)

@@ -37,10 +37,7 @@ def build_project(tmp: Path, spec_yaml: str) -> Path:
     for name in ("events.avsc", "analytics_event.avsc", "moosegen.yaml"):
         shutil.copy(SPECS / name, specs / name)
     (specs / "events.yaml").write_text(spec_yaml)
-    out = tmp / "generated"
-    subprocess.run([sys.executable, "-m", "moosegen", "build", str(specs), "--output", str(out)],
-                   cwd=tmp, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "generator")},
-                   capture_output=True, timeout=120)
+    out = build_tree(tmp, specs)
     models = out / "events" / "models.py"
     if "ROWS" not in models.read_text():  # the models target is not there yet: stand-in
         shutil.copy(STAND_IN_MODELS, models)
@@ -48,6 +45,15 @@ def build_project(tmp: Path, spec_yaml: str) -> Path:
     if not migrations.is_dir() or not list(migrations.glob("*.sql")):
         migrations.mkdir(exist_ok=True)
         (migrations / "0001_create.sql").write_text(fallback_ddl(tmp))
+    return out
+
+
+def build_tree(tmp: Path, specs: Path) -> Path:
+    """`moosegen build specs --output tmp/generated`; returns the output folder."""
+    out = tmp / "generated"
+    subprocess.run([sys.executable, "-m", "moosegen", "build", str(specs), "--output", str(out)],
+                   cwd=tmp, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "generator")},
+                   capture_output=True, timeout=120)
     return out
 
 
@@ -66,14 +72,15 @@ def fallback_ddl(tmp: Path) -> str:
 
 
 def run_cli(tmp: Path, *args: str, extra: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "generated.events", *args], cwd=tmp,
+            timeout: float = 120, stream: str = "events") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", f"generated.{stream}", *args], cwd=tmp,
                           env=env(extra), capture_output=True, text=True, timeout=timeout)
 
 
-def start(tmp: Path, *args: str, extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def start(tmp: Path, *args: str, extra: dict[str, str] | None = None,
+          stream: str = "events") -> subprocess.Popen[str]:
     log = open(tmp / "service.log", "a")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([sys.executable, "-m", "generated.events", "run", *args], cwd=tmp,
+    return subprocess.Popen([sys.executable, "-m", f"generated.{stream}", "run", *args], cwd=tmp,
                             env=env(extra), stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
@@ -142,12 +149,14 @@ def http_get(port: int, path: str) -> tuple[int, str]:
 
 
 def produce(bootstrap: str, topic: str, values: list[tuple[bytes | None, bytes | None]],
-            headers: list[tuple[str, bytes]] | None = None) -> None:
+            headers: list[tuple[str, bytes]] | None = None, partition: int | None = None,
+            config: dict[str, Any] | None = None) -> None:
     from confluent_kafka import Producer
 
-    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, **(config or {})})
+    extra = {} if partition is None else {"partition": partition}
     for key, value in values:
-        p.produce(topic, value=value, key=key, headers=headers)
+        p.produce(topic, value=value, key=key, headers=headers, **extra)
     assert p.flush(30) == 0
 
 

@@ -580,6 +580,11 @@ class Codec:
         self._to_avro = converters.encoder(current_json)
         self._from_avro = converters.decoder(current_json)
 
+    def register_writer(self, schema_id: int, schema_json: str) -> None:
+        """Add a writer schema learnt at run time (from a Schema Registry) to decode with."""
+        self.writers[schema_id] = parse_schema(json.loads(schema_json), named_schemas={})
+        self.by_fingerprint[fingerprint_of(schema_json)] = schema_id
+
     def to_avro_value(self, value: Any) -> Any:
         return value if self._to_avro is None else self._to_avro(value)
 

@@ -184,7 +184,9 @@ class Pipeline:
                 schema_id = getattr(exc, "schema_id", None)
                 if type(exc).__name__ != "UnknownSchemaError" or not isinstance(schema_id, int):
                     raise
-                models.WRITER_SCHEMAS[schema_id] = self._fetch_schema(schema_id)
+                schema = self._fetch_schema(schema_id)
+                models.WRITER_SCHEMAS[schema_id] = schema
+                models.CODEC.register_writer(schema_id, schema)
                 decoded = models.decode_confluent(data)
             return decoded
         raise ValueError("neither Avro single-object nor Confluent wire format")

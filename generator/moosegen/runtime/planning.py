@@ -11,7 +11,7 @@ deduplication token — derived from the range alone — matches the first attem
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PLAN_VERSION = 1
 
@@ -24,6 +24,9 @@ class Block:
     partition: int
     start: int
     end: int
+    # The range was read back from a committed plan (or a plan already committed for
+    # it): it must be stored as it is, never cut shorter, or its tokens would change.
+    fixed: bool = field(default=False, compare=False)
 
     def token(self, destination: str, part: str = "") -> str:
         base = f"moosegen:{self.topic}:{self.partition}:{self.start}-{self.end}:{destination}"

@@ -1,0 +1,169 @@
+"""Runner pieces with a fake ClickHouse client and a fake consumer (no broker, no server):
+the transient/data classification of insert errors, the bisect that isolates bad rows,
+and the batcher's retry holds. The real-component versions are in tests/e2e."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from moosegen.runtime import lifecycle
+from moosegen.runtime.batching import Batcher
+from moosegen.runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
+from moosegen.runtime.errors import clickhouse_code, is_data_error
+from moosegen.runtime.pipeline import Failure, Item, Routed
+from moosegen.runtime.planning import Block
+from moosegen.runtime.runner import Runner
+
+from tests.runtime import events_models
+from tests.runtime.test_runtime_units import Msg
+
+
+class OperationalError(Exception):
+    """Named like clickhouse-connect's network error class."""
+
+
+class DatabaseError(Exception):
+    """Named like clickhouse-connect's server error class (the code is in the text)."""
+
+
+@pytest.mark.parametrize(("exc", "data"), [
+    (DatabaseError("Code: 252. DB::Exception: Too many parts (300). (TOO_MANY_PARTS)"), False),
+    (OperationalError("HTTPConnectionPool: Connection refused"), False),
+    (DatabaseError("Code: 209. DB::Exception: Timeout exceeded while reading (SOCKET_TIMEOUT)"),
+     False),
+    (DatabaseError("Code: 6. DB::Exception: Cannot parse string 'x' as Int64"), True),
+    (DatabaseError("Code: 70. DB::Exception: Conversion from String to UUID is not supported"),
+     True),
+    (DatabaseError("Code: 53. DB::Exception: Type mismatch in IN or VALUES section"), True),
+    (DatabaseError("Code: 691. DB::Exception: Unknown element 'nope' for enum"), True),
+    (TypeError("'<' not supported"), True),  # clickhouse-connect's own serialisation
+    (OverflowError("int too big to convert"), True),
+])
+def test_insert_error_classification(exc: Exception, data: bool) -> None:
+    assert is_data_error(exc) is data
+
+
+def test_clickhouse_code_from_attribute_or_text() -> None:
+    err = DatabaseError("no code in text")
+    err.code = 252  # type: ignore[attr-defined]
+    assert clickhouse_code(err) == 252
+    assert clickhouse_code(DatabaseError("Code: 6. DB::Exception")) == 6
+    assert clickhouse_code(OperationalError("refused")) is None
+
+
+class FakeClient:
+    """Refuses a block holding a row whose user_id is 'bad' (a parse error, like the server),
+    and answers TOO_MANY_PARTS `busy` times first."""
+
+    def __init__(self, busy: int = 0) -> None:
+        self.busy = busy
+        self.calls: list[list[str]] = []
+        self.stored: list[str] = []
+        self.tokens: list[str] = []
+
+    def insert(self, table: str, data: list[list[Any]], column_names: list[str], **kw: Any) -> None:
+        users = data[column_names.index("user_id")]
+        self.calls.append(list(users))
+        if self.busy:
+            self.busy -= 1
+            raise DatabaseError("Code: 252. DB::Exception: Too many parts. (TOO_MANY_PARTS)")
+        if "bad" in users:
+            raise DatabaseError("Code: 6. DB::Exception: Cannot parse input (CANNOT_PARSE_TEXT)")
+        self.stored.extend(users)
+        self.tokens.append(kw["settings"]["insert_deduplication_token"])
+
+
+class FakeConsumer:
+    def __init__(self) -> None:
+        self.paused: list[Any] = []
+        self.polls = 0
+
+    def assignment(self) -> list[Any]:
+        return []
+
+    def pause(self, tps: list[Any]) -> None:
+        self.paused.extend(tps)
+
+    def resume(self, tps: list[Any]) -> None:
+        pass
+
+    def poll(self, timeout: float) -> None:
+        self.polls += 1
+
+
+def runner(client: FakeClient) -> Runner:
+    cols = (ColumnConfig("id", "id", "String"), ColumnConfig("user_id", "user_id", "String"),
+            ColumnConfig("_offset", None, "Int64"))
+    cfg = ServiceConfig(stream="events", topic="events", models=events_models,
+                        destinations=(DestinationConfig("events", cols),),
+                        dead_letter=DeadLetterConfig("dlq"), max_backoff_s=0.01)
+    return Runner(cfg, consumer=FakeConsumer(), producer=object(), client=client)
+
+
+def routed(users: list[str]) -> Routed:
+    items = [Item(Msg(i, b"raw"), {"id": str(i), "user_id": u}) for i, u in enumerate(users)]
+    return Routed([dict(i.row) for i in items], items)
+
+
+def test_bisect_dead_letters_exactly_the_bad_rows() -> None:
+    lifecycle.STOP.clear()
+    client = FakeClient()
+    r = runner(client)
+    users = ["a", "b", "bad", "c", "d", "e", "bad", "f"]
+    dead: list[tuple[Failure, int]] = []
+    r.store(Block("events", 0, 0, 8), "events", routed(users), dead)
+    assert sorted(client.stored) == ["a", "b", "c", "d", "e", "f"]
+    assert sorted(f.msg.offset() for f, _ in dead) == [2, 6]
+    assert {f.stage for f, _ in dead} == {"insert"}
+    assert all("CANNOT_PARSE_TEXT" in str(f.error) for f, _ in dead)
+    # halves are inserted with tokens of their own sub-range, the same on every replay
+    assert all(t.startswith("moosegen:events:0:0-8:events:") for t in client.tokens)
+    assert len(client.calls) <= 2 * len(users)
+
+
+def test_transient_error_backs_off_and_inserts_the_whole_block_once() -> None:
+    lifecycle.STOP.clear()
+    client = FakeClient(busy=3)
+    r = runner(client)
+    dead: list[tuple[Failure, int]] = []
+    r.store(Block("events", 0, 0, 3), "events", routed(["a", "b", "c"]), dead)
+    assert dead == []
+    assert client.calls == [["a", "b", "c"]] * 4  # 3 refusals, then stored, never split
+    assert client.tokens == ["moosegen:events:0:0-3:events"]
+    assert r.health.clickhouse_ok and client.stored == ["a", "b", "c"]
+    assert r.consumer.polls > 0  # the back-off polled (stays in the group)
+
+
+def test_batcher_hold_puts_messages_back_in_front_and_release() -> None:
+    b = Batcher("events")
+    b.assign(0, None)
+    b.assign(1, None)
+    b.add([Msg(5, partition=0), Msg(6, partition=0), Msg(1, partition=1)])
+    blocks = b.cut()
+    assert [(x.partition, x.start, x.end) for x, _ in blocks] == [(0, 5, 7), (1, 1, 2)]
+    held = [m for m in blocks[0][1] if m.offset() >= 6]
+    b.hold(0, held, until=100.0)
+    b.add([Msg(7, partition=0), Msg(2, partition=1)])
+    assert b.held() == {0: 100.0}
+    assert [(x.partition, x.start) for x, _ in b.cut()] == [(1, 2)]  # 0 is held
+    assert not b.waiting()
+    b.release(0)
+    assert b.waiting()
+    blocks = b.cut()
+    assert [(x.partition, x.start, x.end) for x, _ in blocks] == [(0, 6, 8)]
+    assert [m.offset() for m in blocks[0][1]] == [6, 7]
+
+
+def test_batcher_hold_with_a_fixed_range_re_forms_it_exactly() -> None:
+    b = Batcher("events")
+    b.assign(0, None)
+    b.add([Msg(o) for o in range(10, 14)])
+    (block, msgs), = b.cut()
+    b.add([Msg(14)])
+    b.hold(0, msgs, until=0.0, pending=(block.start, block.end))
+    b.release(0)
+    (again, taken), = b.cut()
+    assert (again.start, again.end, again.fixed) == (10, 14, True)
+    assert [m.offset() for m in taken] == [10, 11, 12, 13]
+    assert [(x.start, x.end, x.fixed) for x, _ in b.cut()] == [(14, 15, False)]
