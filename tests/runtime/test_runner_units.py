@@ -62,6 +62,13 @@ class FakeClient:
         self.stored: list[str] = []
         self.tokens: list[str] = []
 
+    def create_insert_context(
+        self, table: str, column_names: list[str], database: str | None = None
+    ) -> Any:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(column_types=[None] * len(column_names))
+
     def insert(self, table: str, data: list[list[Any]], column_names: list[str], **kw: Any) -> None:
         users = data[column_names.index("user_id")]
         self.calls.append(list(users))
