@@ -10,10 +10,15 @@ install:
 	$(PIP) install -q -e .
 
 example: install
-	moosegen build specs/
+	$(PYTHON) -m moosegen build specs/
 
 test-deps:
 	$(PIP) install -q -e '.[test]'
+
+lint: test-deps
+	$(PYTHON) -m ruff check generator generated bench
+	$(PYTHON) -m ruff format --check generator generated
+	$(PYTHON) -m mypy --strict generator/moosegen/runtime
 
 test: test-deps
 	scripts/kafka fetch

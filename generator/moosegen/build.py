@@ -215,7 +215,8 @@ def spec_inputs(specs_dir: Path) -> dict[str, bytes]:
     return {
         f"{specs_dir.resolve().name}/{p.relative_to(specs_dir).as_posix()}": p.read_bytes()
         for p in sorted(specs_dir.rglob("*"))
-        if p.is_file() and p.suffix in (".yaml", ".yml", ".avsc")
+        if p.is_file()
+        and p.suffix in (".yaml", ".yml", ".avsc")
         and p.relative_to(specs_dir).parts[0] != REGISTRY_DIR
     }
 

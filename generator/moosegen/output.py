@@ -168,9 +168,18 @@ def input_diagnostics(root: Path, files: dict[str, bytes]) -> list[Diagnostic]:
     old = root / MANIFEST
     if not old.is_file():
         return []
-    return [Diagnostic(path, 1, 1, "error", "SPEC_CHANGED_SINCE_BUILD",
-                       f"changed since {root} was built; run `moosegen build`", "OUTPUT")
-            for path in changed_inputs(old.read_bytes(), files[MANIFEST])]
+    return [
+        Diagnostic(
+            path,
+            1,
+            1,
+            "error",
+            "SPEC_CHANGED_SINCE_BUILD",
+            f"changed since {root} was built; run `moosegen build`",
+            "OUTPUT",
+        )
+        for path in changed_inputs(old.read_bytes(), files[MANIFEST])
+    ]
 
 
 def drift_diagnostics(root_display: str, drift: list[Drift]) -> list[Diagnostic]:
