@@ -165,18 +165,16 @@ def main() -> None:
             cols = builder.build(r.rows, sources)
             t = stage("build columns", t)
             engine_before = engine_time[0]
-            client.insert(
+            builder.insert(
+                client,
                 "b",
-                data=cols,
-                column_names=builder.names,
-                column_types=builder.insert_types(client, "b"),
-                column_oriented=True,
+                cols,
                 settings={**settings, "insert_deduplication_token": f"b{rep}-{i}"},
             )
             engine = engine_time[0] - engine_before
             stages["chdb engine"] = stages.get("chdb engine", 0.0) + engine
-            stages["clickhouse-connect"] = (
-                stages.get("clickhouse-connect", 0.0) + time.perf_counter() - t - engine
+            stages["insert (client side)"] = (
+                stages.get("insert (client side)", 0.0) + time.perf_counter() - t - engine
             )
 
     def run_c(rep: int) -> None:
@@ -187,14 +185,7 @@ def main() -> None:
             ]
             sources = [source_of(m) for m in msgs[i : i + BATCH]]
             cols = builder.build(rows, sources)
-            client.insert(
-                "c",
-                data=cols,
-                column_names=builder.names,
-                column_types=builder.insert_types(client, "c"),
-                column_oriented=True,
-                settings=settings,
-            )
+            builder.insert(client, "c", cols, settings=settings)
 
     runs: dict[str, Callable[[int], None]] = {"a": run_a, "b": run_b, "c": run_c}
     rates: dict[str, list[float]] = {k: [] for k in runs}

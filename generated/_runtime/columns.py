@@ -26,6 +26,7 @@ def _optional(module: str, name: str) -> Any:
 # The value conversions of the ClickHouse target, when it ships them.
 _external_converter = _optional("chvalues", "column_converter")
 _external_column_converter = _optional("chvalues", "column_values_converter")
+_external_arrow_converter = _optional("chvalues", "arrow_column_converter")
 
 
 def _enum_value(value: Any) -> Any:
@@ -104,6 +105,14 @@ class ColumnBuilder:
         # The table's column types as ClickHouse describes them, fetched once per table and
         # passed to every insert (so no DESCRIBE per block); dropped after a failed insert.
         self._insert_types: dict[tuple[str, str | None], Any] = {}
+        # Arrow: one converter per column when every column has one (else None: Native).
+        arrow = [
+            _external_arrow_converter(c.type) if _external_arrow_converter is not None else None
+            for c in self.columns
+        ]
+        self.arrow: list[Callable[[list[Any]], Any]] | None = (
+            [a for a in arrow if a is not None] if all(a is not None for a in arrow) else None
+        )
 
     def build(
         self, rows: Sequence[dict[str, Any]], sources: Sequence[RowSource]
@@ -154,6 +163,44 @@ class ColumnBuilder:
             context = client.create_insert_context(table, self.names, database)
             types = self._insert_types[key] = list(context.column_types)
         return types
+
+    def insert(
+        self,
+        client: Any,
+        table: str,
+        data: list[list[Any]],
+        database: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """Insert one built block: as an Arrow table when every column maps to Arrow
+        (about 3x cheaper than clickhouse-connect's Native serialization, whose UUID and
+        Decimal writers loop in Python), else column-oriented through `client.insert`.
+        A block whose values Arrow refuses goes the Native way, which says why."""
+        table_arrow = self.to_arrow(data)
+        if table_arrow is not None:
+            client.insert_arrow(table, table_arrow, database=database, settings=settings)
+            return
+        client.insert(
+            table,
+            data=data,
+            column_names=self.names,
+            database=database,
+            column_types=self.insert_types(client, table, database),
+            column_oriented=True,
+            settings=settings,
+        )
+
+    def to_arrow(self, data: list[list[Any]]) -> Any:
+        """The block as a `pyarrow.Table` (None: a column has no Arrow form, or a value
+        was refused)."""
+        if self.arrow is None:
+            return None
+        pyarrow: Any = importlib.import_module("pyarrow")
+        try:
+            arrays = [conv(values) for conv, values in zip(self.arrow, data, strict=True)]
+        except (TypeError, ValueError, ArithmeticError, NotImplementedError):
+            return None  # pyarrow's ArrowTypeError / ArrowInvalid are among these
+        return pyarrow.Table.from_arrays(arrays, names=self.names)
 
     def forget_insert_types(self) -> None:
         """Describe the tables again before the next insert (after a failed one)."""

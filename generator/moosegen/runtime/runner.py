@@ -502,14 +502,12 @@ class Runner:
         while True:
             started = time.perf_counter()
             try:
-                self.client.insert(
+                builder.insert(
+                    self.client,
                     name,
-                    data=data,
-                    column_names=builder.names,
-                    database=self.config.database,
-                    column_types=builder.insert_types(self.client, name, self.config.database),
-                    column_oriented=True,
-                    settings={"async_insert": 0, "insert_deduplication_token": token},
+                    data,
+                    self.config.database,
+                    {"async_insert": 0, "insert_deduplication_token": token},
                 )
                 self.metrics.insert_latency.labels(self.config.stream, name).observe(
                     time.perf_counter() - started
