@@ -37,7 +37,7 @@ from typing import Any
 
 import clickhouse_connect
 
-from generated._runtime.columns import ColumnBuilder, RowSource
+from generated._runtime.columns import ColumnBuilder, Lineage, RowSource
 from generated._runtime.config import DeadLetterConfig, DestinationConfig, ServiceConfig
 from generated._runtime.pipeline import Pipeline
 from generated.events import models
@@ -160,7 +160,7 @@ def main() -> None:
             t = stage("decode + validate", t)
             routed, _ = pipeline.route_items(items)
             r = routed["b"]
-            sources = [source_of(it.msg) for it in r.items]
+            sources = Lineage([it.msg for it in r.items])  # what the runner's _store_range does
             t = stage("route + lineage", t)
             cols = builder.build(r.rows, sources)
             t = stage("build columns", t)

@@ -77,6 +77,42 @@ class RowSource(NamedTuple):
     timestamp_ms: int
 
 
+class Lineage:
+    """The lineage of a block's rows, column by column, read from its messages in bulk.
+
+    What `ColumnBuilder.build` takes instead of one `RowSource` per row: each lineage
+    column is made only when the destination has it, with C-level maps over the
+    messages (confluent-kafka's accessors) and no per-row tuple; a single topic or
+    partition becomes one repeated value.
+    """
+
+    __slots__ = ("msgs",)
+
+    def __init__(self, msgs: Sequence[Any]) -> None:
+        self.msgs = msgs
+
+    def __len__(self) -> int:
+        return len(self.msgs)
+
+    def _same(self, method: str) -> list[Any]:
+        values = list(map(operator.methodcaller(method), self.msgs))
+        if values and values.count(values[0]) == len(values):
+            return [values[0]] * len(values)
+        return values
+
+    def column(self, name: str) -> list[Any]:
+        if name == "_topic":
+            return self._same("topic")
+        if name == "_partition":
+            return self._same("partition")
+        if name == "_offset":
+            return list(map(operator.methodcaller("offset"), self.msgs))
+        if name == "_timestamp_ms":
+            stamps = map(operator.methodcaller("timestamp"), self.msgs)
+            return list(map(operator.itemgetter(1), stamps))
+        raise ValueError(f"unknown lineage column {name!r}")
+
+
 ColumnConverter = Callable[[list[Any]], list[Any]]
 
 
@@ -115,7 +151,7 @@ class ColumnBuilder:
         )
 
     def build(
-        self, rows: Sequence[dict[str, Any]], sources: Sequence[RowSource]
+        self, rows: Sequence[dict[str, Any]], sources: Sequence[RowSource] | Lineage
     ) -> list[list[Any]]:
         enabled = gc.isenabled()  # no collections while the columns are made (see pipeline)
         gc.disable()
@@ -126,7 +162,7 @@ class ColumnBuilder:
                 gc.enable()
 
     def _build(
-        self, rows: Sequence[dict[str, Any]], sources: Sequence[RowSource]
+        self, rows: Sequence[dict[str, Any]], sources: Sequence[RowSource] | Lineage
     ) -> list[list[Any]]:
         data: list[list[Any]] = []
         for column, conv, getter in zip(self.columns, self.converters, self._getters, strict=True):
@@ -135,10 +171,25 @@ class ColumnBuilder:
             if field is None or getter is None:
                 ticks = _datetime64_precision(column.type) if column.name == "_timestamp" else None
                 if ticks is not None and ticks <= 3:  # int ticks: what the converter makes
-                    scale = 10**ticks
-                    data.append([s.timestamp_ms * scale // 1000 for s in sources])
+                    if isinstance(sources, Lineage):
+                        stamps = sources.column("_timestamp_ms")
+                    else:
+                        stamps = [s.timestamp_ms for s in sources]
+                    if ticks < 3:
+                        scale = 10 ** (3 - ticks)
+                        stamps = [ms // scale for ms in stamps]
+                    data.append(stamps)
                     continue
-                values = self._lineage(column.name, sources)
+                if isinstance(sources, Lineage):
+                    if column.name == "_timestamp":
+                        stamps = sources.column("_timestamp_ms")
+                        values = self._lineage(
+                            column.name, [RowSource("", 0, 0, ms) for ms in stamps]
+                        )
+                    else:
+                        values = sources.column(column.name)
+                else:
+                    values = self._lineage(column.name, sources)
             else:
                 try:
                     values = list(map(getter, rows))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .batching import Batcher
-from .columns import ColumnBuilder, RowSource
+from .columns import ColumnBuilder, Lineage, RowSource
 from .config import DestinationConfig, ServiceConfig
 from .deadletter import DeadLetterWriter, decide
 from .errors import DataError, TransientError, is_data_error
@@ -468,7 +468,7 @@ class Runner:
         whole: bool = False,
     ) -> None:
         items = routed.items[lo:hi]
-        sources = [_source(i.msg) for i in items]
+        sources = Lineage([i.msg for i in items])
         token = block.token(name) if whole else block.token(name, f"{lo}-{hi}")
         try:
             data = self.builders[name].build(routed.rows[lo:hi], sources)
