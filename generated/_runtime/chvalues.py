@@ -589,12 +589,18 @@ def _bulk(t: CHType) -> Callable[[list[Any]], list[Any] | None] | None:
         unit = _dt.timedelta(microseconds=10 ** (6 - precision))
         epoch = _EPOCH
 
+        naive_epoch = _EPOCH.replace(tzinfo=None)
+
         def datetimes(values: list[Any]) -> list[Any] | None:
             if values and set(map(type, values)) != {_dt.datetime}:
                 return None
-            # An aware datetime minus the aware epoch is exact; a naive one raises
-            # TypeError and takes the per-value path (naive = UTC wall clock there).
-            return [(v - epoch) // unit for v in values]
+            # An aware datetime minus the aware epoch is exact (any offset: the instant);
+            # floor division truncates to the precision. All naive: UTC wall clock, as
+            # the per-value converter reads them; a mix raises TypeError → per value.
+            try:
+                return [(v - epoch) // unit for v in values]
+            except TypeError:
+                return [(v - naive_epoch) // unit for v in values]
 
         return datetimes
     if name == "UUID":
