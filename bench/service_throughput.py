@@ -1,6 +1,10 @@
 """Sync-path throughput of the consumer runtime, side by side in one run.
 
-    PYTHONPATH=generator:. python bench/service_throughput.py [N] [REPS]
+    PYTHONPATH=generator:. python bench/service_throughput.py [N] [REPS] [--kafka=HOST:PORT]
+
+With --kafka (a local broker, e.g. `scripts/kafka up --name bench`, whose last line is
+the bootstrap address), (a) and (b) are also run end to end: both consume the same N
+messages from the broker (see `end_to_end`), and both ratios are printed.
 
 Everything comes from the generated example project: `generated/events/models.py`
 (the TypedDict `ROWS` adapter and the model), the columns of the default destination
@@ -37,7 +41,7 @@ from typing import Any
 
 import clickhouse_connect
 
-from generated._runtime.columns import ColumnBuilder, RowSource
+from generated._runtime.columns import ColumnBuilder, Lineage, RowSource
 from generated._runtime.config import DeadLetterConfig, DestinationConfig, ServiceConfig
 from generated._runtime.pipeline import Pipeline
 from generated.events import models
@@ -98,8 +102,10 @@ def source_of(msg: Msg) -> RowSource:  # what the runner's _source does
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    reps = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    args = [a for a in sys.argv[1:] if not a.startswith("--kafka")]
+    kafka = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--kafka=")), None)
+    n = int(args[0]) if len(args) > 0 else 100_000
+    reps = int(args[1]) if len(args) > 1 else 5
     folder = tempfile.mkdtemp(prefix="moosegen-bench-")
     client = clickhouse_connect.get_client(dsn=f"chdb://{Path(folder) / 'db'}")
     body = ", ".join(f"`{c.name}` {c.type}" for c in COLUMNS)
@@ -160,23 +166,21 @@ def main() -> None:
             t = stage("decode + validate", t)
             routed, _ = pipeline.route_items(items)
             r = routed["b"]
-            sources = [source_of(it.msg) for it in r.items]
+            sources = Lineage([it.msg for it in r.items])  # what the runner's _store_range does
             t = stage("route + lineage", t)
             cols = builder.build(r.rows, sources)
             t = stage("build columns", t)
             engine_before = engine_time[0]
-            client.insert(
+            builder.insert(
+                client,
                 "b",
-                data=cols,
-                column_names=builder.names,
-                column_types=builder.insert_types(client, "b"),
-                column_oriented=True,
+                cols,
                 settings={**settings, "insert_deduplication_token": f"b{rep}-{i}"},
             )
             engine = engine_time[0] - engine_before
             stages["chdb engine"] = stages.get("chdb engine", 0.0) + engine
-            stages["clickhouse-connect"] = (
-                stages.get("clickhouse-connect", 0.0) + time.perf_counter() - t - engine
+            stages["insert (client side)"] = (
+                stages.get("insert (client side)", 0.0) + time.perf_counter() - t - engine
             )
 
     def run_c(rep: int) -> None:
@@ -187,14 +191,7 @@ def main() -> None:
             ]
             sources = [source_of(m) for m in msgs[i : i + BATCH]]
             cols = builder.build(rows, sources)
-            client.insert(
-                "c",
-                data=cols,
-                column_names=builder.names,
-                column_types=builder.insert_types(client, "c"),
-                column_oriented=True,
-                settings=settings,
-            )
+            builder.insert(client, "c", cols, settings=settings)
 
     runs: dict[str, Callable[[int], None]] = {"a": run_a, "b": run_b, "c": run_c}
     rates: dict[str, list[float]] = {k: [] for k in runs}
@@ -243,6 +240,147 @@ def main() -> None:
         total += us
         print(f"    {key:<20} {us:6.2f}")
     print(f"    {'total':<20} {total:6.2f}")
+    if kafka:
+        end_to_end(client, kafka, data, reps, statistics.median(ratios["b"]))
+
+
+def end_to_end(client: Any, bootstrap: str, data: list[bytes], reps: int, memory: float) -> None:
+    """(a) and (b) again, each consuming the same N messages from a real broker.
+
+    The messages are produced once to a fresh one-partition topic; every repetition of
+    each path reads all of them from offset 0 with its own consumer group (`assign`, no
+    group rebalance to wait for), `Consumer.consume(num_messages=...)` into blocks of
+    BATCH, and commits as it goes: (a) once per block, (b) as the runner does (the plan
+    with the block's range before the insert, the end after it). The timing includes
+    consuming, so the ratio is the end-to-end one.
+    """
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from generated._runtime.planning import Block
+
+    n = len(data)
+    topic = f"bench-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(timeout=30)
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 50, "compression.type": "lz4"}
+    )
+    for i, p in enumerate(data):
+        while True:
+            try:
+                producer.produce(topic, p, timestamp=1767322000000 + i)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    assert producer.flush(60) == 0
+    cfg = ServiceConfig(
+        stream="events",
+        topic=topic,
+        models=models,
+        destinations=(DestinationConfig("kb", COLUMNS),),
+        dead_letter=DeadLetterConfig("events-dlq"),
+    )
+    pipeline = Pipeline(cfg)
+    builder = ColumnBuilder(COLUMNS)
+    body = ", ".join(f"`{c.name}` {c.type}" for c in COLUMNS)
+    for t in ("ka", "kb"):
+        client.command(f"CREATE TABLE {t} ({body}) ENGINE = MergeTree ORDER BY tuple()")
+
+    def blocks(group: str) -> Any:
+        consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": group,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "fetch.max.bytes": 64 * 1024 * 1024,
+            }
+        )
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        seen = 0
+        pending: list[Any] = []
+        deadline = time.monotonic() + 120
+        try:
+            while seen < n and time.monotonic() < deadline:
+                got = consumer.consume(num_messages=BATCH - len(pending), timeout=1.0)
+                pending.extend(m for m in got if m.error() is None)
+                if len(pending) >= BATCH or seen + len(pending) >= n:
+                    seen += len(pending)
+                    yield consumer, pending
+                    pending = []
+        finally:
+            consumer.close()
+        assert seen == n, f"consumed {seen} of {n}"
+
+    def run_a(rep: int) -> None:
+        for consumer, msgs in blocks(f"bench-a-{topic}-{rep}"):
+            client.command(
+                "INSERT INTO ka FORMAT JSONEachRow\n" + "\n".join(m.value().decode() for m in msgs),
+                settings={"async_insert": 0, "date_time_input_format": "best_effort"},
+            )
+            last = msgs[-1]
+            consumer.commit(
+                offsets=[TopicPartition(topic, 0, last.offset() + 1)], asynchronous=False
+            )
+
+    def run_b(rep: int) -> None:
+        for consumer, msgs in blocks(f"bench-b-{topic}-{rep}"):
+            block = Block(topic, 0, msgs[0].offset(), msgs[-1].offset() + 1)
+            consumer.commit(
+                offsets=[TopicPartition(topic, 0, block.start, metadata=block.plan_metadata)],
+                asynchronous=False,
+            )
+            items, failures = pipeline.decode(msgs)
+            assert not failures
+            routed, _ = pipeline.route_items(items)
+            r = routed["kb"]
+            cols = builder.build(r.rows, Lineage([it.msg for it in r.items]))
+            builder.insert(
+                client,
+                "kb",
+                cols,
+                settings={"async_insert": 0, "insert_deduplication_token": block.token(f"kb{rep}")},
+            )
+            consumer.commit(
+                offsets=[TopicPartition(topic, 0, block.end, metadata="")], asynchronous=False
+            )
+
+    for _ in blocks(f"bench-warm-{topic}"):  # untimed: the broker's first read is slower
+        pass
+    rates: dict[str, list[float]] = {"a": [], "b": []}
+    ratios: list[float] = []
+    for rep in range(reps):
+        for name, fn in (("a", run_a), ("b", run_b)):
+            started = time.perf_counter()
+            fn(rep)
+            rates[name].append(n / (time.perf_counter() - started))
+        ratios.append(rates["b"][-1] / rates["a"][-1])
+    for t in ("ka", "kb"):
+        count = client.query(f"SELECT count() FROM {t}").result_rows[0][0]
+        assert count == n * reps, (t, count)
+    same = client.query(
+        "SELECT count() FROM (SELECT * EXCEPT (_topic, _partition, _offset, _timestamp) FROM kb"
+        " EXCEPT SELECT * EXCEPT (_topic, _partition, _offset, _timestamp) FROM ka)"
+    ).result_rows[0][0]
+    assert same == 0, f"{same} rows of (b) differ from what ClickHouse parsed in (a)"
+    lineage = client.query(
+        f"SELECT countIf(_topic != '{topic}' OR _partition != 0), uniqExact(_offset),"
+        " min(_offset), max(_offset) FROM kb"
+    ).result_rows[0]
+    assert lineage == (0, n, 0, n - 1), lineage
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    print(f"end to end from a local broker ({bootstrap}, topic {topic}, 1 partition):")
+    print(f"(a) consume + ClickHouse parses JSON {med['a']:>10,.0f} msg/s")
+    print(
+        f"(b) consume + runtime sync path      {med['b']:>10,.0f} msg/s   "
+        f"(b)/(a) = {statistics.median(ratios):.2f}"
+    )
+    print("    per repetition (b)/(a): " + ", ".join(f"{r:.2f}" for r in ratios))
+    print(
+        f"ratios: in memory (b)/(a) = {memory:.2f}, "
+        f"end to end (b)/(a) = {statistics.median(ratios):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ Value rules (the model's input form and what fastavro reads and writes):
   logical type's precision. `timestamp-nanos` / `local-timestamp-nanos` are kept at
   microsecond precision: reading floors the nanoseconds to microseconds.
 - `local-timestamp-*`: naive `datetime` (aware input is rejected).
+- The TypedDict (row) forms of timestamp-/local-timestamp-millis/-micros accept and
+  reject the same inputs but keep the value as given (offset, sub-unit digits); the
+  ClickHouse column conversion floors it to the column's precision.
 - `time-millis` / `time-micros`: naive `time`, truncated to the precision.
 - `duration`: a `Duration(months, days, milliseconds)` of three unsigned 32-bit ints.
 - `decimal`: `Decimal` with at most `precision` digits and `scale` decimal places,
@@ -158,6 +161,13 @@ LocalTimestampNanos = Annotated[
     NaiveDatetime, AfterValidator(_truncate(1)), AfterValidator(_nanos_range)
 ]
 UInt32 = Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
+# The TypedDict (row) forms of timestamp-millis/-micros and local-timestamp-millis/
+# -micros: what the model accepts and rejects, checked by pydantic-core alone (no
+# Python call per value). The value keeps its offset and sub-unit digits; the
+# column conversion to DateTime64(p) ticks floors the instant to p digits, which is
+# what the model's UTC normalisation and truncation give.
+RowTimestamp = AwareDatetime
+RowLocalTimestamp = NaiveDatetime
 
 
 class Duration(BaseModel):

@@ -42,6 +42,7 @@ import datetime as _dt
 import decimal
 import enum
 import functools
+import importlib
 import struct
 import uuid
 from collections.abc import Callable
@@ -588,12 +589,18 @@ def _bulk(t: CHType) -> Callable[[list[Any]], list[Any] | None] | None:
         unit = _dt.timedelta(microseconds=10 ** (6 - precision))
         epoch = _EPOCH
 
+        naive_epoch = _EPOCH.replace(tzinfo=None)
+
         def datetimes(values: list[Any]) -> list[Any] | None:
             if values and set(map(type, values)) != {_dt.datetime}:
                 return None
-            # An aware datetime minus the aware epoch is exact; a naive one raises
-            # TypeError and takes the per-value path (naive = UTC wall clock there).
-            return [(v - epoch) // unit for v in values]
+            # An aware datetime minus the aware epoch is exact (any offset: the instant);
+            # floor division truncates to the precision. All naive: UTC wall clock, as
+            # the per-value converter reads them; a mix raises TypeError → per value.
+            try:
+                return [(v - epoch) // unit for v in values]
+            except TypeError:
+                return [(v - naive_epoch) // unit for v in values]
 
         return datetimes
     if name == "UUID":
@@ -626,4 +633,126 @@ def _bulk(t: CHType) -> Callable[[list[Any]], list[Any] | None] | None:
         return lambda values: values if set(map(type, values)) <= {dict} else None
     if name == "Array" and _converter(t.args[0]) is None:
         return lambda values: values if set(map(type, values)) <= {list} else None
+    return None
+
+
+# ------------------------------------------------------------------ Arrow columns
+
+ArrowConverter = Callable[[list[Any]], Any]
+
+_ARROW_INTS = {
+    "Int8": "int8",
+    "Int16": "int16",
+    "Int32": "int32",
+    "Int64": "int64",
+    "UInt8": "uint8",
+    "UInt16": "uint16",
+    "UInt32": "uint32",
+    "UInt64": "uint64",
+}
+_ARROW_TIME_UNITS = {0: "s", 3: "ms", 6: "us", 9: "ns"}
+
+
+def arrow_column_converter(ch_type: str) -> ArrowConverter | None:
+    """Column values (as the column converter made them) → a `pyarrow.Array`, or None.
+
+    None when pyarrow is missing or the type has no Arrow mapping here (Tuple,
+    Variant, DateTime64/Time64 of other precisions, a UUID inside a container);
+    the caller then inserts the block through clickhouse-connect's Native path.
+    The converter raises `TypeError`/`ValueError` (pyarrow's own errors) on a value
+    it cannot take; the caller falls back to the Native path for that block.
+
+    Mapping (each checked against the Native path on chdb, tests/clickhouse):
+    Int*/UInt* → int*/uint*, Float32/64 → float32/64, Bool → bool, String → utf8
+    (binary when the values are bytes), FixedString(N) → fixed_size_binary(N),
+    UUID → fixed_size_binary(16) of the UUID's big-endian bytes, DateTime64(p) for
+    p in 0/3/6/9 → timestamp from the int ticks, Date32/Date → date32,
+    Time64(3/6) → time32[ms]/time64[us] from the int ticks, Decimal(P, S) →
+    decimal128/256(P, S), Enum8/16 → the symbol as utf8, Array(T) → list,
+    Map(String, V) → map, Nullable/LowCardinality → the inner type (nulls allowed).
+    """
+    try:
+        pyarrow: Any = importlib.import_module("pyarrow")
+    except ImportError:  # pragma: no cover - a requirement of the service
+        return None
+    t = parse_type(ch_type)
+    while t.name == "LowCardinality" or t.name == "Nullable":
+        t = t.args[0]
+    if t.name == "UUID":
+        uuid_bytes = uuid.UUID.bytes.fget  # type: ignore[attr-defined]
+        fixed16 = pyarrow.binary(16)
+
+        def uuids(values: list[Any]) -> Any:
+            if None in values:
+                present = [None if v is None else uuid_bytes(v) for v in values]
+                return pyarrow.array(present, fixed16)
+            if set(map(type, values)) - {uuid.UUID}:
+                raise TypeError("UUID column with non-UUID values")
+            data = b"".join(map(uuid_bytes, values))
+            return pyarrow.Array.from_buffers(fixed16, len(values), [None, pyarrow.py_buffer(data)])
+
+        return uuids
+    if t.name == "String":
+        utf8, binary = pyarrow.string(), pyarrow.binary()
+
+        def strings(values: list[Any]) -> Any:
+            try:
+                return pyarrow.array(values, utf8)
+            except (pyarrow.ArrowTypeError, pyarrow.ArrowInvalid):
+                return pyarrow.array(values, binary)
+
+        return strings
+    arrow_type = _arrow_type(t, pyarrow)
+    if arrow_type is None:
+        return None
+    return functools.partial(pyarrow.array, type=arrow_type)
+
+
+def _arrow_type(t: CHType, pa: Any) -> Any:
+    """The Arrow type for values of `t` as the column converter made them (None: none)."""
+    name = t.name
+    if name in ("Nullable", "LowCardinality"):
+        return _arrow_type(t.args[0], pa)
+    if name in _ARROW_INTS:
+        return getattr(pa, _ARROW_INTS[name])()
+    if name == "Float32":
+        return pa.float32()
+    if name == "Float64":
+        return pa.float64()
+    if name == "Bool":
+        return pa.bool_()
+    if name == "String":  # top level: str or bytes, decided per block (arrow_column_converter)
+        return pa.string()
+    if name == "FixedString":
+        return pa.binary(int(t.params[0]))
+    if name in ("Enum8", "Enum16"):
+        return pa.string()
+    if name == "DateTime64":
+        unit = _ARROW_TIME_UNITS.get(int(t.params[0]))
+        return None if unit is None else pa.timestamp(unit, tz="UTC")
+    if name in ("Date32", "Date"):
+        return pa.date32()
+    if name == "Time64":
+        precision = int(t.params[0])
+        if precision == 3:
+            return pa.time32("ms")
+        if precision == 6:
+            return pa.time64("us")
+        return None
+    if name.startswith("Decimal"):
+        if name == "Decimal":
+            precision, scale = int(t.params[0]), int(t.params[1])
+        else:
+            precision = {"Decimal32": 9, "Decimal64": 18, "Decimal128": 38, "Decimal256": 76}[name]
+            scale = int(t.params[0])
+        if precision <= 38:
+            return pa.decimal128(precision, scale)
+        return pa.decimal256(precision, scale)
+    if name == "Array":
+        inner = _arrow_type(t.args[0], pa)
+        return None if inner is None else pa.list_(inner)
+    if name == "Map":
+        key = _arrow_type(t.args[0], pa) if t.args[0].name != "String" else pa.string()
+        value = _arrow_type(t.args[1], pa)
+        return None if key is None or value is None else pa.map_(key, value)
     return None

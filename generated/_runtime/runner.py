@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .batching import Batcher
-from .columns import ColumnBuilder, RowSource
+from .columns import ColumnBuilder, Lineage, RowSource
 from .config import DestinationConfig, ServiceConfig
 from .deadletter import DeadLetterWriter, decide
 from .errors import DataError, TransientError, is_data_error
@@ -627,7 +627,7 @@ class Runner:
         whole: bool = False,
     ) -> None:
         items = routed.items[lo:hi]
-        sources = [_source(i.msg) for i in items]
+        sources = Lineage([i.msg for i in items])
         token = block.token(name) if whole else block.token(name, f"{lo}-{hi}")
         try:
             data = self.builders[name].build(routed.rows[lo:hi], sources)
@@ -661,14 +661,12 @@ class Runner:
         while True:
             started = time.perf_counter()
             try:
-                self.clickhouse().insert(
+                builder.insert(
+                    self.clickhouse(),
                     name,
-                    data=data,
-                    column_names=builder.names,
-                    database=self.config.database,
-                    column_types=builder.insert_types(self.client, name, self.config.database),
-                    column_oriented=True,
-                    settings={"async_insert": 0, "insert_deduplication_token": token},
+                    data,
+                    self.config.database,
+                    {"async_insert": 0, "insert_deduplication_token": token},
                 )
                 self.metrics.insert_latency.labels(self.config.stream, name).observe(
                     time.perf_counter() - started
@@ -781,11 +779,6 @@ class Runner:
                     )
         except Exception:  # noqa: BLE001 - lag is best effort
             pass
-
-
-def _source(msg: Any) -> RowSource:
-    _, ts = msg.timestamp()
-    return RowSource(msg.topic(), msg.partition(), msg.offset(), ts)
 
 
 def connect_clickhouse(url: str, database: str = "default") -> Any:

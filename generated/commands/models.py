@@ -72,7 +72,7 @@ class CommandsDict(TypedDict):
     """Commands sent to the domain (CQRS write side)"""
 
     command_id: Annotated[UUID, Field(json_schema_extra={"key": True})]
-    issued_at: avro_codec.TimestampMillis
+    issued_at: avro_codec.RowTimestamp
     aggregate_id: avro_codec.String
     command: Command
     body: dict[str, avro_codec.String]

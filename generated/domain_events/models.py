@@ -61,7 +61,7 @@ class DomainEventDict(TypedDict):
     aggregate_id: Annotated[avro_codec.String, Field(json_schema_extra={"key": True})]
     sequence: Annotated[avro_codec.Long, Field(json_schema_extra={"key": True})]
     event_type: avro_codec.String
-    occurred_at: avro_codec.TimestampMicros
+    occurred_at: avro_codec.RowTimestamp
     payload: Annotated[avro_codec.String, Field(description="The event body as JSON text.")]
 
 

@@ -95,7 +95,7 @@ class EventDict(TypedDict):
     """A user activity event."""
 
     id: Annotated[UUID, Field(description="Unique event id.", json_schema_extra={"key": True})]
-    timestamp: avro_codec.TimestampMillis
+    timestamp: avro_codec.RowTimestamp
     user_id: avro_codec.String
     event_type: Annotated[EventType, Field(default=EventType.click)]
     amount: Annotated[
@@ -113,7 +113,7 @@ class AnalyticsEventDict(TypedDict):
     """The slim form of an event kept for analytics."""
 
     id: UUID
-    timestamp: avro_codec.TimestampMillis
+    timestamp: avro_codec.RowTimestamp
     user_id: avro_codec.String
     event_type: EventType
 

@@ -74,7 +74,7 @@ class PageViewDict(TypedDict):
     """Avro record com.example.web.PageView as plain values."""
 
     view_id: Annotated[UUID, Field(json_schema_extra={"key": True})]
-    viewed_at: avro_codec.TimestampMillis
+    viewed_at: avro_codec.RowTimestamp
     url: avro_codec.String
     duration_ms: avro_codec.Long
     referrer: Annotated[avro_codec.String, Field(default="")]

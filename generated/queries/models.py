@@ -61,7 +61,7 @@ class QueriesDict(TypedDict):
     """Queries answered by the read model (CQRS read side)"""
 
     query_id: Annotated[UUID, Field(json_schema_extra={"key": True})]
-    asked_at: avro_codec.TimestampMillis
+    asked_at: avro_codec.RowTimestamp
     query: avro_codec.String
     parameters: dict[str, avro_codec.String]
     duration_ms: Annotated[avro_codec.Int, Field(default=0)]

@@ -13,6 +13,7 @@ import fastavro
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from moosegen.runtime.chvalues import column_values_converter
 
 UTC = timezone.utc
 INT32 = st.integers(-(2**31), 2**31 - 1)
@@ -210,7 +211,14 @@ def test_same_verdicts_on_valid_sample(corpus: ModuleType) -> None:
     row = corpus.ROWS.validate_python([data])[0]
     assert corpus.MODEL.model_validate(row) == model
     assert row["color"] is corpus.Color.GREEN and row["class"] == "" and row["tags"] == []
-    assert row["ts_ms"] == model.ts_ms and row["amount"] == model.amount
+    assert row["amount"] == model.amount
+    # Row timestamps keep the value as given (+02:00, µs); the model normalises to UTC
+    # and truncates to ms. What ClickHouse stores, DateTime64 ticks, is the same.
+    assert row["ts_ms"] == datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    ticks = column_values_converter("DateTime64(3, 'UTC')")
+    assert ticks is not None and ticks([row["ts_ms"]]) == ticks([model.ts_ms])
+    local = column_values_converter("DateTime64(3)")
+    assert local is not None and local([row["lts_ms"]]) == local([model.lts_ms])
     assert row["span"] == {"months": 1, "days": 2, "milliseconds": 3}
 
 
@@ -249,3 +257,27 @@ def test_recursive_records(corpus: ModuleType) -> None:
 
 def test_date_type_is_plain_date(corpus: ModuleType) -> None:
     assert corpus.MODEL.model_validate(_sample()).day == date(2024, 5, 1)
+
+
+@SETTINGS
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2299, 12, 30)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_row_timestamps_store_what_the_model_stores(
+    corpus: ModuleType, moment: datetime, offset_minutes: int
+) -> None:
+    """Rows keep timestamps as given; their DateTime64 ticks equal the model's."""
+    aware = moment.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    data = {**_sample(), "ts_ms": aware, "ts_us": aware, "lts_ms": moment, "lts_us": moment}
+    model = corpus.MODEL.model_validate(data)
+    row = corpus.ROWS.validate_python([data])[0]
+    for field, ch_type in (
+        ("ts_ms", "DateTime64(3, 'UTC')"),
+        ("ts_us", "DateTime64(6, 'UTC')"),
+        ("lts_ms", "DateTime64(3)"),
+        ("lts_us", "DateTime64(6)"),
+    ):
+        conv = column_values_converter(ch_type)
+        assert conv is not None
+        assert conv([row[field]]) == conv([getattr(model, field)]), field

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from moosegen.runtime.chvalues import column_converter, column_values_converter
-from moosegen.runtime.columns import ColumnBuilder, RowSource
+from moosegen.runtime.columns import ColumnBuilder, Lineage, RowSource
 from moosegen.runtime.config import ColumnConfig
 
 D = decimal.Decimal
@@ -89,3 +89,41 @@ def test_builder_lineage_and_defaults() -> None:
     sources = [RowSource("t", 0, 7, 1767322000123), RowSource("t", 0, 8, 5)]
     data = builder.build(rows, sources)
     assert data == [["b", "a"], [{"x": "y"}, {}], [1767322000123, 5], [7, 8]]
+
+
+class _Msg:
+    def __init__(self, topic: str, partition: int, offset: int, ms: int) -> None:
+        self._t, self._p, self._o, self._ms = topic, partition, offset, ms
+
+    def topic(self) -> str:
+        return self._t
+
+    def partition(self) -> int:
+        return self._p
+
+    def offset(self) -> int:
+        return self._o
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, self._ms)
+
+
+@pytest.mark.parametrize(
+    "ts_type", ["DateTime64(3, 'UTC')", "DateTime64(0)", "DateTime64(6, 'UTC')"]
+)
+def test_block_lineage_builds_the_same_columns_as_row_sources(ts_type: str) -> None:
+    cols = [
+        ColumnConfig("_topic", None, "LowCardinality(String)"),
+        ColumnConfig("_partition", None, "Int32"),
+        ColumnConfig("_offset", None, "Int64"),
+        ColumnConfig("_timestamp", None, ts_type),
+    ]
+    builder = ColumnBuilder(cols)
+    for msgs in (
+        [_Msg("t", 2, 7, 1767322000123), _Msg("t", 2, 9, -1), _Msg("t", 2, 10, 5)],
+        [_Msg("t", 2, 7, 1767322000999), _Msg("u", 3, 9, 0)],
+        [],
+    ):
+        sources = [RowSource(m.topic(), m.partition(), m.offset(), m.timestamp()[1]) for m in msgs]
+        rows: list[dict[str, Any]] = [{} for _ in msgs]
+        assert builder.build(rows, Lineage(msgs)) == builder.build(rows, sources)

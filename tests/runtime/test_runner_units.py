@@ -69,6 +69,10 @@ class FakeClient:
 
         return SimpleNamespace(column_types=[None] * len(column_names))
 
+    def insert_arrow(self, table: str, arrow_table: Any, **kw: Any) -> None:
+        data = [column.to_pylist() for column in arrow_table.columns]
+        self.insert(table, data, list(arrow_table.column_names), **kw)
+
     def insert(self, table: str, data: list[list[Any]], column_names: list[str], **kw: Any) -> None:
         users = data[column_names.index("user_id")]
         self.calls.append(list(users))

@@ -172,6 +172,16 @@ LOGICAL = {
     "local-timestamp-micros": "avro_codec.LocalTimestampMicros",
     "local-timestamp-nanos": "avro_codec.LocalTimestampNanos",
 }
+# The TypedDict (row) form of the timestamps: the same accept/reject rules in
+# pydantic-core alone (aware, resp. naive), without the model's Python after-validator
+# that normalises to UTC and truncates to the unit; the column conversion to
+# DateTime64 ticks floors the instant to the column's precision instead.
+ROW_LOGICAL = {
+    "timestamp-millis": "avro_codec.RowTimestamp",
+    "timestamp-micros": "avro_codec.RowTimestamp",
+    "local-timestamp-millis": "avro_codec.RowLocalTimestamp",
+    "local-timestamp-micros": "avro_codec.RowLocalTimestamp",
+}
 PRIMITIVE = {
     "null": "None",
     "boolean": "avro_codec.Boolean",
@@ -347,7 +357,8 @@ class Types:
             if logical == "decimal":
                 return self.decimal(t.precision, t.scale)
             if logical in LOGICAL:
-                text = LOGICAL[logical]
+                text = ROW_LOGICAL.get(logical, "") if flavor == "dict" else ""
+                text = text or LOGICAL[logical]
                 if text in IMPORTS_FOR:
                     return self.need(*IMPORTS_FOR[text])
                 return self.codec(text)

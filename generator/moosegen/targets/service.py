@@ -26,6 +26,7 @@ RUNTIME_REQUIREMENTS = (
     "confluent-kafka>=2.4,<3",
     "fastavro>=1.9,<2",
     "prometheus-client>=0.20,<1",
+    "pyarrow>=15,<27",  # Arrow inserts (runtime/chvalues.py); without it, Native inserts
     "pydantic>=2.11,<3",
     "typing-extensions>=4.12,<5",  # generated models import TypedDict from it
 )
