@@ -12,6 +12,7 @@ GENERATOR = REPO / "generator"
 
 sys.path.insert(0, str(GENERATOR))
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(GENERATOR), *filter(None, [os.environ.get("PYTHONPATH")])])
+    [str(GENERATOR), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 
 pytest_plugins = ["tests.kafka_fixtures"]

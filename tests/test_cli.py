@@ -18,9 +18,11 @@ def test_help(command: list[str]) -> None:
 
 
 def test_cli_does_not_import_kafka_or_clickhouse_clients() -> None:
-    code = ("import sys; from moosegen import cli, build; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('confluent_kafka', 'clickhouse_connect', 'chdb')]; print(bad)")
+    code = (
+        "import sys; from moosegen import cli, build; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('confluent_kafka', 'clickhouse_connect', 'chdb')]; print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

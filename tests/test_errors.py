@@ -36,8 +36,15 @@ def test_broken_spec(case: Path, tmp_path: Path) -> None:
 def test_json_error_format() -> None:
     import json
 
-    result = moosegen("build", "specs", "-o", "/nonexistent-never-written", "--error-format",
-                      "json", cwd=Path(__file__).parent / "errors" / "many_errors")
+    result = moosegen(
+        "build",
+        "specs",
+        "-o",
+        "/nonexistent-never-written",
+        "--error-format",
+        "json",
+        cwd=Path(__file__).parent / "errors" / "many_errors",
+    )
     findings = json.loads(result.stdout)
     assert result.returncode == 2
     assert [(f["path"], f["line"], f["col"], f["code"]) for f in findings] == [
@@ -49,8 +56,16 @@ def test_json_error_format() -> None:
 
 
 def test_github_error_format() -> None:
-    result = moosegen("build", "specs", "-o", "/nonexistent-never-written", "--error-format",
-                      "github", cwd=Path(__file__).parent / "errors" / "bad_hook")
+    result = moosegen(
+        "build",
+        "specs",
+        "-o",
+        "/nonexistent-never-written",
+        "--error-format",
+        "github",
+        cwd=Path(__file__).parent / "errors" / "bad_hook",
+    )
     assert result.stderr.strip() == (
         "::error file=specs/things.yaml,line=3,col=12,title=BAD_HOOK::"
-        "invalid hook 'hooks.things.enrich': expected 'package.module:function'")
+        "invalid hook 'hooks.things.enrich': expected 'package.module:function'"
+    )

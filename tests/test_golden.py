@@ -8,6 +8,7 @@ from pathlib import Path
 
 from moosegen.build import generate
 from moosegen.output import check_tree, existing_files
+
 from tests.helpers import REPO, moosegen
 
 
@@ -41,7 +42,9 @@ def test_builds_are_identical_under_different_hash_seeds(tmp_path: Path) -> None
 def _project_copy(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     shutil.copytree(REPO / "specs", root / "specs", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return root
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from moosegen.output import MANIFEST, OutputError, check_tree, safe_relpath, write_tree
 
 

@@ -8,16 +8,29 @@ import venv
 from pathlib import Path
 
 import pytest
-
 from moosegen.output import existing_files
+
 from tests.helpers import REPO
 
 
 @pytest.mark.slow
 def test_wheel_builds_the_example_project(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                    str(dist), str(REPO)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(dist.glob("moosegen-*.whl"))
     env_dir = tmp_path / "venv"
     # Dependencies come from this interpreter's site-packages; the package itself only
@@ -25,16 +38,31 @@ def test_wheel_builds_the_example_project(tmp_path: Path) -> None:
     venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
     python = env_dir / "bin" / "python"
     clean_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run([python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                   check=True, capture_output=True, timeout=300, env=clean_env)
-    where = subprocess.run([python, "-c", "import moosegen; print(moosegen.__file__)"],
-                           check=True, capture_output=True, text=True, cwd=tmp_path,
-                           env=clean_env).stdout
+    subprocess.run(
+        [python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env=clean_env,
+    )
+    where = subprocess.run(
+        [python, "-c", "import moosegen; print(moosegen.__file__)"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env,
+    ).stdout
     assert str(env_dir) in where
     out = tmp_path / "generated"
-    result = subprocess.run([env_dir / "bin" / "moosegen", "build", str(REPO / "specs"), "-o", str(out)],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                            env=clean_env)
+    result = subprocess.run(
+        [env_dir / "bin" / "moosegen", "build", str(REPO / "specs"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        env=clean_env,
+    )
     assert result.returncode == 0, result.stderr
     expected = REPO / "generated"
     assert sorted(existing_files(out)) == sorted(existing_files(expected))

@@ -236,8 +236,8 @@ def topics_apply(
     settings come from KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
     KAFKA_SASL_PASSWORD and KAFKA_SSL_CA_LOCATION.
     """
-    from moosegen import topics_apply as kafka_topics
     from moosegen.build import generate
+    from moosegen.runtime import topics as kafka_topics
     from moosegen.targets.topics import TOPICS_FILE
 
     if not specs_dir.is_dir():

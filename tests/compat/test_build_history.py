@@ -7,22 +7,25 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from moosegen.output import existing_files
+
 from tests.helpers import REPO, moosegen
 
-FINDING = ("specs/page_views.avsc:9:14: error[FIELD_ADDED_WITHOUT_DEFAULT]: the new schema "
-           "cannot read data written with version 3: reader field 'session_id' of "
-           "com.example.web.PageView is not in the writer and has no default "
-           "(BACKWARD_TRANSITIVE against v3 of page_views; bump `version:` for a breaking change)")
+FINDING = (
+    "specs/page_views.avsc:9:14: error[FIELD_ADDED_WITHOUT_DEFAULT]: the new schema "
+    "cannot read data written with version 3: reader field 'session_id' of "
+    "com.example.web.PageView is not in the writer and has no default "
+    "(BACKWARD_TRANSITIVE against v3 of page_views; bump `version:` for a breaking change)"
+)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     shutil.copytree(REPO / "specs", root / "specs", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(REPO / "generated", root / "generated",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return root
 
 
@@ -72,7 +75,9 @@ def test_compatible_change_is_stale_until_build_registers_it(project: Path) -> N
 def test_version_bump_allows_a_breaking_change_as_a_new_subject(project: Path) -> None:
     add_field(project, '{"name": "session_id", "type": "string"}')
     spec = project / "specs" / "page_views.yaml"
-    spec.write_text(spec.read_text().replace("stream: page_views\n", "stream: page_views\nversion: 2\n"))
+    spec.write_text(
+        spec.read_text().replace("stream: page_views\n", "stream: page_views\nversion: 2\n")
+    )
     result = moosegen("build", "specs", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "registered page_views_v2 v1" in result.stderr
@@ -80,8 +85,12 @@ def test_version_bump_allows_a_breaking_change_as_a_new_subject(project: Path) -
 
 
 def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args],
-                   cwd=root, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_check_against_a_git_ref(project: Path) -> None:
@@ -116,11 +125,15 @@ def test_check_against_a_schema_registry_recorded_exchanges(project: Path) -> No
     exchanges = {
         ("GET", "/subjects/page_views-value/versions"): (200, [1]),
         ("GET", "/subjects/page_views-value/versions/1"): (
-            200, {"subject": "page_views-value", "version": 1, "id": 40, "schema": json.dumps(v1)}),
+            200,
+            {"subject": "page_views-value", "version": 1, "id": 40, "schema": json.dumps(v1)},
+        ),
     }
     with serve_exchanges(exchanges) as (url, seen):
         result = moosegen("check", "specs", "--registry", url, cwd=project)
     assert result.returncode == 1
-    assert ("error[FIELD_ADDED_WITHOUT_DEFAULT]" in result.stderr
-            and "reader field 'url'" in result.stderr), result.stderr
+    assert (
+        "error[FIELD_ADDED_WITHOUT_DEFAULT]" in result.stderr
+        and "reader field 'url'" in result.stderr
+    ), result.stderr
     assert ("GET", "/subjects/page_views-value/versions") in [(m, p) for m, p, *_ in seen]

@@ -17,7 +17,7 @@ from confluent_kafka.admin import (
     ConfigSource,
     ResourceType,
 )
-from moosegen import topics_apply as ta
+from moosegen.runtime import topics as ta
 
 pytestmark = pytest.mark.kafka
 

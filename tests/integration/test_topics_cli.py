@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
+from moosegen.runtime.topics import describe_topic_configs
 
-from moosegen.topics_apply import describe_topic_configs
 from tests.helpers import REPO, moosegen
 
 pytestmark = pytest.mark.kafka
@@ -30,16 +30,22 @@ def project(tmp_path: Path) -> Path:
 
 
 def generated_topics(root: Path) -> dict[str, dict[str, object]]:
-    return {t["name"]: t for path in sorted((root / "generated").glob("*/topics.json"))
-            for t in json.loads(path.read_text())["topics"]}
+    return {
+        t["name"]: t
+        for path in sorted((root / "generated").glob("*/topics.json"))
+        for t in json.loads(path.read_text())["topics"]
+    }
 
 
-def test_apply_creates_every_topic_with_the_generated_configs(project: Path,
-                                                              kafka_bootstrap: str) -> None:
+def test_apply_creates_every_topic_with_the_generated_configs(
+    project: Path, kafka_bootstrap: str
+) -> None:
     wanted = generated_topics(project)
     streams = [p for p in (project / "specs").glob("*.yaml") if p.name != "moosegen.yaml"]
     assert len(wanted) == 2 * len(streams)
-    first = moosegen("topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project)
+    first = moosegen(
+        "topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project
+    )
     assert first.returncode == 0, first.stderr
     assert first.stdout.count("+ create topic") == len(wanted)
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
@@ -51,33 +57,45 @@ def test_apply_creates_every_topic_with_the_generated_configs(project: Path,
         assert isinstance(config, dict)
         for key, value in config.items():
             assert described[name][key] == value, (name, key)
-    again = moosegen("topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project)
+    again = moosegen(
+        "topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project
+    )
     assert again.returncode == 0
     assert again.stdout == ""
     assert "no changes" in again.stderr
 
     queries = project / "specs" / "queries.yaml"
-    queries.write_text(queries.read_text().replace("partitions: 3, retention: 3d",
-                                                   "partitions: 4, retention: 1d"))
-    dry = moosegen("topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, "--dry-run",
-                   cwd=project)
+    queries.write_text(
+        queries.read_text().replace("partitions: 3, retention: 3d", "partitions: 4, retention: 1d")
+    )
+    dry = moosegen(
+        "topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, "--dry-run", cwd=project
+    )
     assert "retention.ms 259200000 -> 86400000" in dry.stdout
-    changed = moosegen("topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project)
+    changed = moosegen(
+        "topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project
+    )
     assert changed.returncode == 0, changed.stderr
     name = next(n for n in wanted if n.endswith(".queries"))
     assert describe_topic_configs(admin, [name])[name]["retention.ms"] == "86400000"
     assert len(admin.list_topics(timeout=30).topics[name].partitions) == 4
 
     queries.write_text(queries.read_text().replace("partitions: 4", "partitions: 2"))
-    refused = moosegen("topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project)
+    refused = moosegen(
+        "topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project
+    )
     assert refused.returncode == 1
     assert "partitions" in refused.stderr and name in refused.stderr
 
 
 def test_replication_above_broker_count_is_refused(project: Path, kafka_bootstrap: str) -> None:
     commands = project / "specs" / "commands.yaml"
-    commands.write_text(commands.read_text().replace("partitions: 3,", "partitions: 3, replication_factor: 3,"))
-    result = moosegen("topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project)
+    commands.write_text(
+        commands.read_text().replace("partitions: 3,", "partitions: 3, replication_factor: 3,")
+    )
+    result = moosegen(
+        "topics", "apply", "specs", "--bootstrap-servers", kafka_bootstrap, cwd=project
+    )
     assert result.returncode == 1
     assert "replication factor 3" in result.stderr or "replication_factor" in result.stderr
     assert "Traceback" not in result.stderr

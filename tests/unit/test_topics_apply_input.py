@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from moosegen import topics_apply as ta
+from moosegen.runtime import topics as ta
 
 
 def test_parse_topics_reads_the_topics_json_shape() -> None:
@@ -87,7 +87,7 @@ def test_apply_without_bootstrap_is_a_clear_error() -> None:
 
 
 def test_importing_the_module_does_not_import_confluent_kafka() -> None:
-    code = "import sys, moosegen.topics_apply; print('confluent_kafka' in sys.modules)"
+    code = "import sys, moosegen.runtime.topics; print('confluent_kafka' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

@@ -112,15 +112,18 @@ def main(config: ServiceConfig, argv: Sequence[str] | None = None) -> int:
     command, cfg = parse(config, argv)
     if command == "setup":
         from .runner import connect_clickhouse
-        from .setup import apply_sql_folder, ensure_topics
+        from .setup import apply_sql_folder, apply_topics
+        from .topics import TopicsApplyError
 
         if cfg.topics_file is not None:
-            created = ensure_topics(
-                cfg.bootstrap_servers,
-                cfg.topics_file,
-                extra={k: v for k, v in cfg.kafka_config.items()},
-            )
-            print(f"topics created: {', '.join(created) or 'none'}")
+            try:
+                changes = apply_topics(
+                    cfg.bootstrap_servers, cfg.topics_file, dict(cfg.kafka_config)
+                )
+            except TopicsApplyError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            print("\n".join(changes) if changes else "topics: no changes")
         if cfg.migrations_dir is not None and cfg.migrations_dir.is_dir():
             client = connect_clickhouse(cfg.clickhouse_url, cfg.database)
             applied = apply_sql_folder(client, cfg.migrations_dir, cfg.stream, cfg.database)

@@ -1,3 +1,4 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
 """Make a Kafka cluster's topics match `topics.json`: plan the changes, then apply them.
 
 Input (what `generated/<stream>/topics.json` holds)::
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from confluent_kafka.admin import AdminClient, ClusterMetadata
+    from confluent_kafka.admin import AdminClient, ClusterMetadata  # type: ignore[attr-defined]
 
 TIMEOUT_S = 30.0
 """Upper bound for one admin request (metadata, describe, create, alter)."""
@@ -204,7 +205,7 @@ def describe_topic_configs(
     admin: AdminClient, names: Sequence[str]
 ) -> dict[str, dict[str, str | None]]:
     """The current config of each topic: key -> value (None for a sensitive or unset value)."""
-    from confluent_kafka.admin import ConfigResource, ResourceType
+    from confluent_kafka.admin import ConfigResource, ResourceType  # type: ignore[attr-defined]
 
     if not names:
         return {}
@@ -270,7 +271,7 @@ def _result(future: Any, what: str) -> Any:
 
 
 def _create_topics(admin: AdminClient, creates: Sequence[CreateTopic]) -> None:
-    from confluent_kafka.admin import NewTopic
+    from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 
     if not creates:
         return
@@ -289,7 +290,7 @@ def _create_topics(admin: AdminClient, creates: Sequence[CreateTopic]) -> None:
 
 
 def _add_partitions(admin: AdminClient, adds: Sequence[AddPartitions]) -> None:
-    from confluent_kafka.admin import NewPartitions
+    from confluent_kafka.admin import NewPartitions  # type: ignore[attr-defined]
 
     if not adds:
         return
@@ -301,7 +302,7 @@ def _add_partitions(admin: AdminClient, adds: Sequence[AddPartitions]) -> None:
 
 
 def _set_configs(admin: AdminClient, sets: Sequence[SetConfig]) -> None:
-    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType  # type: ignore[attr-defined]
 
     by_topic: dict[str, list[SetConfig]] = {}
     for s in sets:
