@@ -108,3 +108,35 @@ def test_missing_bootstrap_is_a_usage_error(project: Path) -> None:
     result = moosegen("topics", "apply", "specs", cwd=project, env=env)
     assert result.returncode == 2
     assert "KAFKA_BOOTSTRAP_SERVERS" in result.stderr
+
+
+def test_service_setup_applies_topics_and_migrations_idempotently(
+    project: Path, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": f"{project}{os.pathsep}{os.environ['PYTHONPATH']}"}
+    command = [
+        sys.executable,
+        "-m",
+        "generated.queries",
+        "setup",
+        "--bootstrap-servers",
+        kafka_bootstrap,
+        "--clickhouse",
+        f"chdb://{tmp_path / 'ch'}",
+    ]
+    first = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("+ create topic") == 2
+    assert "migrations applied: 0001_create" in first.stdout
+    second = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert second.returncode == 0, second.stderr
+    assert "topics: no changes" in second.stdout
+    assert "migrations applied: none" in second.stdout
