@@ -18,7 +18,7 @@ test-deps:
 lint: test-deps
 	$(PYTHON) -m ruff check generator generated bench
 	$(PYTHON) -m ruff format --check generator generated
-	$(PYTHON) -m mypy --strict generator/moosegen/runtime
+	$(PYTHON) -m mypy --strict generator/moosegen
 
 test: test-deps
 	scripts/kafka fetch

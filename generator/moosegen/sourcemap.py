@@ -120,7 +120,7 @@ def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
-            smap.keys[(*where, key)] = _mark(key_node)
+            smap.keys[where + (key,)] = _mark(key_node)
             out[key] = _yaml_value(loader, value_node, (*where, key), smap)
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -184,7 +184,7 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
                             path, *key_pos, "error", "JSON_DUPLICATE_KEY", f"duplicate key {key!r}"
                         )
                     )
-                smap.keys[(*where, key)] = key_pos
+                smap.keys[where + (key,)] = key_pos
                 i = skip(i)
                 if not text.startswith(":", i):
                     raise fail(i, "expected ':'")

@@ -115,7 +115,7 @@ class Finding:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def kind(t: AvroType) -> str:
+def kind(t: AvroType | Named) -> str:
     """The Avro type kind of a node, as Java's Schema.Type names it (lower case)."""
     if isinstance(t, Primitive):
         return t.name
@@ -160,7 +160,7 @@ class _InProgress:
 
 
 _IN_PROGRESS = _InProgress()
-_Result = tuple  # a tuple of Finding; empty means compatible
+_Result = tuple["Finding", ...]  # empty means compatible
 
 
 @dataclass(frozen=True)

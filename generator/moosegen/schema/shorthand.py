@@ -89,7 +89,7 @@ def _record(
     top: bool = False,
 ) -> dict[str, Any]:
     out.smap.values[awhere] = ysmap.pos(ywhere)
-    out.smap.values[(*awhere, "name")] = ysmap.pos(ywhere, key=True)
+    out.smap.values[awhere + ("name",)] = ysmap.pos(ywhere, key=True)
     record: dict[str, Any] = {"type": "record", "name": name}
     if namespace:
         record["namespace"] = namespace
@@ -107,7 +107,7 @@ def _record(
         fy = (*ywhere, fname)
         fa = (*awhere, "fields", i)
         out.smap.values[fa] = ysmap.pos(fy, key=True)
-        out.smap.values[(*fa, "name")] = ysmap.pos(fy, key=True)
+        out.smap.values[fa + ("name",)] = ysmap.pos(fy, key=True)
         avro_field: dict[str, Any] = {"name": fname}
         opts: dict[str, Any] = fdef if isinstance(fdef, dict) else {"type": fdef}
         type_where = (*fy, "type") if isinstance(fdef, dict) else fy
@@ -134,17 +134,29 @@ def _record(
                 avro_type, avro_field["default"] = [avro_type, "null"], opts["default"]
             else:
                 avro_type, avro_field["default"] = ["null", avro_type], None
-            out.smap.values[(*fa, "type", 0)] = ysmap.pos(type_where)
-            out.smap.values[(*fa, "type", 1)] = ysmap.pos(type_where)
+            out.smap.values[
+                fa
+                + (
+                    "type",
+                    0,
+                )
+            ] = ysmap.pos(type_where)
+            out.smap.values[
+                fa
+                + (
+                    "type",
+                    1,
+                )
+            ] = ysmap.pos(type_where)
         elif "default" in opts:
             avro_field["default"] = opts["default"]
         if "default" in opts:
-            out.smap.values[(*fa, "default")] = ysmap.pos((*fy, "default"))
+            out.smap.values[fa + ("default",)] = ysmap.pos((*fy, "default"))
         avro_field["type"] = avro_type
         for key in ("doc", "aliases"):
             if key in opts:
                 avro_field[key] = opts[key]
-                out.smap.values[(*fa, key)] = ysmap.pos((*fy, key))
+                out.smap.values[fa + (key,)] = ysmap.pos((*fy, key))
         if opts.get("key") is True and top:
             out.keys.append(fname)
         record["fields"].append(avro_field)
@@ -173,14 +185,14 @@ def _type(
             "scale": opts.get("scale", 0),
         }
     if raw == "enum":
-        out.smap.values[(*awhere, "symbols")] = ysmap.pos((*fy, "symbols"))
+        out.smap.values[awhere + ("symbols",)] = ysmap.pos((*fy, "symbols"))
         return {
             "type": "enum",
             "name": opts.get("name", pascal(fname)),
             "symbols": opts.get("symbols"),
         }
     if raw == "fixed":
-        out.smap.values[(*awhere, "size")] = ysmap.pos((*fy, "size"))
+        out.smap.values[awhere + ("size",)] = ysmap.pos((*fy, "size"))
         return {"type": "fixed", "name": opts.get("name", pascal(fname)), "size": opts.get("size")}
     if raw in ("array", "map"):
         sub = "items" if raw == "array" else "values"
