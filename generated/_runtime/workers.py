@@ -135,6 +135,7 @@ def _state(spec: WorkerSpec) -> Any:
 
 def prepare_block(
     spec: WorkerSpec,
+    topic: str,
     partition: int,
     values: list[Any],
     offsets: list[int],
@@ -148,7 +149,7 @@ def prepare_block(
 
     pipeline, builders = _state(spec)
     msgs = [
-        _Msg(v, o, t, partition, spec.topic)
+        _Msg(v, o, t, partition, topic)
         for v, o, t in zip(values, offsets, timestamps, strict=True)
     ]
     items, failures = pipeline.decode(msgs)
@@ -223,6 +224,7 @@ class WorkerPool:
                 pool.submit(
                     prepare_block,
                     self.spec,
+                    msgs[0].topic(),
                     partition,
                     values[lo : lo + size],
                     offsets[lo : lo + size],

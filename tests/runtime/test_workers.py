@@ -66,6 +66,26 @@ def test_chunks_merge_with_failed_indices_in_block_order(pool: WorkerPool) -> No
     assert table.column("_offset").to_pylist() == [0, 2, 3, 4, 6]
 
 
+class RenamedTopicMsg(Msg):
+    def topic(self) -> str:
+        return "events.renamed"
+
+
+def test_lineage_comes_from_the_messages_not_the_configuration() -> None:
+    cols = (*COLS, ColumnConfig("_topic", None, "LowCardinality(String)"))
+    spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                      (DestinationConfig("events", cols),), 1 << 20)
+    p = WorkerPool(spec, 1)
+    try:
+        msgs = [RenamedTopicMsg(k, payload(k, f"u{k}")) for k in range(3)]
+        result = p.result(p.submit(0, msgs))
+    finally:
+        p.close()
+    assert result is not None
+    table = table_from_ipc(result.tables["events"])
+    assert table.column("_topic").to_pylist() == ["events.renamed"] * 3
+
+
 class CommitConsumer(FakeConsumer):
     def __init__(self) -> None:
         super().__init__()
