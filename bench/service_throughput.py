@@ -18,6 +18,12 @@ of `generated/events/service.py` (lineage columns included) and the vendored run
     TypedDict adapter, routing, lineage, column building, column-oriented insert with
     clickhouse-connect (Kafka consumption simulated from an in-memory list of
     messages: this measures the runtime, not the broker);
+(b') the same plain path with worker processes (`generated/_runtime/workers.py`, pool of
+    WORKERS processes, env MOOSEGEN_WORKERS, default min(2, CPUs)): each block is split
+    into one chunk per worker, decoded, validated and built into Arrow there, and sent
+    back as Arrow IPC buffers; the bench process inserts block i while the workers
+    prepare block i+1 (in memory) or consumes the next block while they prepare
+    (end to end, as the runner does);
 (c) one pydantic model per message, then the same columns and insert.
 
 All three use the same chdb engine, table layout and batch size. The machine may be
@@ -44,6 +50,7 @@ import clickhouse_connect
 from generated._runtime.columns import ColumnBuilder, Lineage, RowSource
 from generated._runtime.config import DeadLetterConfig, DestinationConfig, ServiceConfig
 from generated._runtime.pipeline import Pipeline
+from generated._runtime.workers import WorkerPool, WorkerSpec, resolve_workers, table_from_ipc
 from generated.events import models
 from generated.events.service import CONFIG as SERVICE
 
@@ -109,7 +116,7 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="moosegen-bench-")
     client = clickhouse_connect.get_client(dsn=f"chdb://{Path(folder) / 'db'}")
     body = ", ".join(f"`{c.name}` {c.type}" for c in COLUMNS)
-    for t in ("a", "b", "c"):
+    for t in ("a", "b", "w", "c"):
         client.command(f"CREATE TABLE {t} ({body}) ENGINE = MergeTree ORDER BY tuple()")
     data = payloads(n)
     msgs = [Msg(p, i) for i, p in enumerate(data)]
@@ -124,6 +131,14 @@ def main() -> None:
     assert pipeline.plain
     builder = ColumnBuilder(COLUMNS)
     settings = {"async_insert": 0}
+    workers = resolve_workers(None)
+    pool = WorkerPool(
+        WorkerSpec("generated.events.models", "events", "events", "json", (DEST,), 8 << 20),
+        workers,
+    )
+    pool.start()
+    for _ in range(3):  # untimed: the workers' first blocks load pyarrow and warm up
+        assert pool.result(pool.submit(0, msgs[:BATCH])) is not None
     # The simulated topic (all N messages, held for the whole run) is a bench artifact: a
     # service holds one block. Keep it out of the collector's way, as a service's would be.
     gc.collect()
@@ -183,6 +198,22 @@ def main() -> None:
                 stages.get("insert (client side)", 0.0) + time.perf_counter() - t - engine
             )
 
+    def run_w(rep: int) -> None:
+        pending: Any = None
+        starts: list[int | None] = [*range(0, n, BATCH), None]
+        for i in starts:
+            futures = pool.submit(0, msgs[i : i + BATCH]) if i is not None else None
+            if pending is not None:  # insert the previous block while this one is prepared
+                j, done = pending
+                result = pool.result(done)
+                assert result is not None and not result.failed
+                client.insert_arrow(
+                    "w",
+                    table_from_ipc(result.tables[DEST.name]),
+                    settings={**settings, "insert_deduplication_token": f"w{rep}-{j}"},
+                )
+            pending = (i, futures) if i is not None else None
+
     def run_c(rep: int) -> None:
         model = models.MODEL
         for i in range(0, n, BATCH):
@@ -193,9 +224,9 @@ def main() -> None:
             cols = builder.build(rows, sources)
             builder.insert(client, "c", cols, settings=settings)
 
-    runs: dict[str, Callable[[int], None]] = {"a": run_a, "b": run_b, "c": run_c}
+    runs: dict[str, Callable[[int], None]] = {"a": run_a, "b": run_b, "w": run_w, "c": run_c}
     rates: dict[str, list[float]] = {k: [] for k in runs}
-    ratios: dict[str, list[float]] = {"b": [], "c": []}
+    ratios: dict[str, list[float]] = {"b": [], "w": [], "c": []}
     breakdown: list[dict[str, float]] = []
     for rep in range(reps):
         rep_rates: dict[str, float] = {}
@@ -208,8 +239,9 @@ def main() -> None:
             if name == "b":
                 breakdown.append(dict(stages))
         ratios["b"].append(rep_rates["b"] / rep_rates["a"])
+        ratios["w"].append(rep_rates["w"] / rep_rates["a"])
         ratios["c"].append(rep_rates["c"] / rep_rates["a"])
-    for t in ("a", "b", "c"):
+    for t in ("a", "b", "w", "c"):
         count = client.query(f"SELECT count() FROM {t}").result_rows[0][0]
         assert count == n * reps, (t, count)
     same = client.query(
@@ -217,6 +249,8 @@ def main() -> None:
         " EXCEPT SELECT * EXCEPT (_topic, _partition, _offset, _timestamp) FROM a)"
     ).result_rows[0][0]
     assert same == 0, f"{same} rows of (b) differ from what ClickHouse parsed in (a)"
+    same = client.query("SELECT count() FROM (SELECT * FROM w EXCEPT SELECT * FROM b)")
+    assert same.result_rows[0][0] == 0, "(b') stored other rows than (b)"
 
     med = {k: statistics.median(v) for k, v in rates.items()}
     print(
@@ -229,10 +263,15 @@ def main() -> None:
         f"(b)/(a) = {statistics.median(ratios['b']):.2f}"
     )
     print(
+        f"(b') sync path, {workers} worker processes {med['w']:>9,.0f} msg/s   "
+        f"(b')/(a) = {statistics.median(ratios['w']):.2f}"
+    )
+    print(
         f"(c) one model per message           {med['c']:>10,.0f} msg/s   "
         f"(c)/(a) = {statistics.median(ratios['c']):.2f}"
     )
     print("    per repetition (b)/(a): " + ", ".join(f"{r:.2f}" for r in ratios["b"]))
+    print("    per repetition (b')/(a): " + ", ".join(f"{r:.2f}" for r in ratios["w"]))
     print("(b) per stage, median µs per message:")
     total = 0.0
     for key in breakdown[0]:
@@ -241,10 +280,19 @@ def main() -> None:
         print(f"    {key:<20} {us:6.2f}")
     print(f"    {'total':<20} {total:6.2f}")
     if kafka:
-        end_to_end(client, kafka, data, reps, statistics.median(ratios["b"]))
+        memory = (statistics.median(ratios["b"]), statistics.median(ratios["w"]))
+        end_to_end(client, kafka, data, reps, memory, pool)
+    pool.close()
 
 
-def end_to_end(client: Any, bootstrap: str, data: list[bytes], reps: int, memory: float) -> None:
+def end_to_end(
+    client: Any,
+    bootstrap: str,
+    data: list[bytes],
+    reps: int,
+    memory: tuple[float, float],
+    pool: WorkerPool,
+) -> None:
     """(a) and (b) again, each consuming the same N messages from a real broker.
 
     The messages are produced once to a fresh one-partition topic; every repetition of
@@ -284,7 +332,7 @@ def end_to_end(client: Any, bootstrap: str, data: list[bytes], reps: int, memory
     pipeline = Pipeline(cfg)
     builder = ColumnBuilder(COLUMNS)
     body = ", ".join(f"`{c.name}` {c.type}" for c in COLUMNS)
-    for t in ("ka", "kb"):
+    for t in ("ka", "kb", "kw"):
         client.command(f"CREATE TABLE {t} ({body}) ENGINE = MergeTree ORDER BY tuple()")
 
     def blocks(group: str) -> Any:
@@ -346,17 +394,51 @@ def end_to_end(client: Any, bootstrap: str, data: list[bytes], reps: int, memory
                 offsets=[TopicPartition(topic, 0, block.end, metadata="")], asynchronous=False
             )
 
+    def run_w(rep: int) -> None:
+        # As the runner does with workers: the next block is consumed while the workers
+        # prepare this one; then its plan is committed, it is inserted, its end committed.
+        def finish(consumer: Any, block: Block, futures: Any) -> None:
+            consumer.commit(
+                offsets=[TopicPartition(topic, 0, block.start, metadata=block.plan_metadata)],
+                asynchronous=False,
+            )
+            result = pool.result(futures)
+            assert result is not None and not result.failed
+            client.insert_arrow(
+                "kw",
+                table_from_ipc(result.tables[DEST.name]),
+                settings={"async_insert": 0, "insert_deduplication_token": block.token(f"kw{rep}")},
+            )
+            consumer.commit(
+                offsets=[TopicPartition(topic, 0, block.end, metadata="")], asynchronous=False
+            )
+
+        inflight: Any = None
+        seen = 0
+        for consumer, msgs in blocks(f"bench-w-{topic}-{rep}"):
+            if inflight is not None:
+                finish(consumer, *inflight)
+                inflight = None
+            block = Block(topic, 0, msgs[0].offset(), msgs[-1].offset() + 1)
+            seen += len(msgs)
+            inflight = (block, pool.submit(0, msgs))
+            if seen >= n:  # the last block: nothing left to consume meanwhile
+                finish(consumer, *inflight)
+                inflight = None
+
     for _ in blocks(f"bench-warm-{topic}"):  # untimed: the broker's first read is slower
         pass
-    rates: dict[str, list[float]] = {"a": [], "b": []}
+    rates: dict[str, list[float]] = {"a": [], "b": [], "w": []}
     ratios: list[float] = []
+    wratios: list[float] = []
     for rep in range(reps):
-        for name, fn in (("a", run_a), ("b", run_b)):
+        for name, fn in (("a", run_a), ("b", run_b), ("w", run_w)):
             started = time.perf_counter()
             fn(rep)
             rates[name].append(n / (time.perf_counter() - started))
         ratios.append(rates["b"][-1] / rates["a"][-1])
-    for t in ("ka", "kb"):
+        wratios.append(rates["w"][-1] / rates["a"][-1])
+    for t in ("ka", "kb", "kw"):
         count = client.query(f"SELECT count() FROM {t}").result_rows[0][0]
         assert count == n * reps, (t, count)
     same = client.query(
@@ -378,8 +460,16 @@ def end_to_end(client: Any, bootstrap: str, data: list[bytes], reps: int, memory
     )
     print("    per repetition (b)/(a): " + ", ".join(f"{r:.2f}" for r in ratios))
     print(
-        f"ratios: in memory (b)/(a) = {memory:.2f}, "
-        f"end to end (b)/(a) = {statistics.median(ratios):.2f}"
+        f"(b') consume + workers ({pool.workers})        {med['w']:>10,.0f} msg/s   "
+        f"(b')/(a) = {statistics.median(wratios):.2f}"
+    )
+    print("    per repetition (b')/(a): " + ", ".join(f"{r:.2f}" for r in wratios))
+    same = client.query("SELECT count() FROM (SELECT * EXCEPT _offset FROM kw EXCEPT SELECT * EXCEPT _offset FROM kb)")
+    assert same.result_rows[0][0] == 0, "(b') stored other rows than (b)"
+    print(
+        f"ratios: in memory (b)/(a) = {memory[0]:.2f}, (b')/(a) = {memory[1]:.2f}; "
+        f"end to end (b)/(a) = {statistics.median(ratios):.2f}, "
+        f"(b')/(a) = {statistics.median(wratios):.2f}"
     )
 
 

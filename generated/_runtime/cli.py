@@ -63,6 +63,13 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         default=None,
         help="longest wait, in seconds, between retries of an unreachable Kafka or ClickHouse",
     )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=_env_int("MOOSEGEN_WORKERS"),
+        help="processes that decode/validate/build blocks of the plain path beside this one "
+        "(1: all in process; default min(2, CPUs))",
+    )
     ap.add_argument("--log-level", default=os.environ.get("MOOSEGEN_LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
     changes: dict[str, object] = {}
@@ -84,6 +91,8 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         changes["max_message_bytes"] = args.max_message_bytes
     if args.max_backoff:
         changes["max_backoff_s"] = args.max_backoff
+    if args.workers is not None:
+        changes["workers"] = max(1, args.workers)
     if args.idle_exit is not None:
         changes["idle_exit_s"] = args.idle_exit
     kafka: dict[str, str] = dict(config.kafka_config)

@@ -83,6 +83,10 @@ class ServiceConfig:
     max_message_bytes: int = 0
     # Stop after this many seconds without any message (0 = never); for tests and batch jobs.
     idle_exit_s: float = 0.0
+    # Processes that decode, validate and build the Arrow blocks of the plain path (no
+    # hooks) while this one consumes and inserts: 1 = all in process; 0 = the default
+    # (MOOSEGEN_WORKERS, else min(2, CPUs)); see `workers.py`.
+    workers: int = 0
 
     @property
     def message_limit(self) -> int:

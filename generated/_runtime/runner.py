@@ -19,6 +19,7 @@ from .lifecycle import STOP, install
 from .metrics import Health, Metrics, serve
 from .pipeline import Failure, Item, Pipeline, Routed
 from .planning import Block, decode_plan
+from .workers import WorkerPool, WorkerSpec, resolve_workers, table_from_ipc
 
 log = logging.getLogger("moosegen.runtime")
 
@@ -49,6 +50,20 @@ class Work:
     routed: dict[str, Routed] | None = None  # None on the custom sync path
     records: list[tuple[Item, list[Any]]] = field(default_factory=list)  # sync path
     dead: list[tuple[Failure, int]] = field(default_factory=list)
+    # Prepared by a worker process: one Arrow table per destination, whose rows are the
+    # messages `good` in order (None: prepared in process, see `routed`).
+    tables: dict[str, Any] | None = None
+    good: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Inflight:
+    """The blocks of one batch while worker processes prepare them."""
+
+    blocks: list[tuple[Block, list[Any], Any, int]]  # block, msgs, future, epoch
+
+    def done(self) -> bool:
+        return all(WorkerPool.done(f) for _, _, f, _ in self.blocks)
 
 
 @dataclass
@@ -110,6 +125,10 @@ class Runner:
         # hooks, 'sync' (offset = block start), 'consumer<k>' for the k-th consumer hook.
         self.attempts: dict[tuple[int, int, str], int] = {}
         self.consumer_waits: dict[int, ConsumerWait] = {}
+        # Revocations per partition: a block prepared by a worker across a revocation
+        # (even one followed by a new assignment) is dropped, the new owner replays it.
+        self.epochs: dict[int, int] = {}
+        self.pool: WorkerPool | None = None
 
     # -- wiring ------------------------------------------------------------
     def connect(self) -> None:
@@ -199,6 +218,7 @@ class Runner:
             self.batcher.revoke(tp.partition)
             self.assigned.discard(tp.partition)
             self.consumer_waits.pop(tp.partition, None)
+            self.epochs[tp.partition] = self.epochs.get(tp.partition, 0) + 1
             self._forget(tp.partition)
         self.metrics.held.set(len(self.batcher.held()))
         log.info(
@@ -213,10 +233,118 @@ class Runner:
     def request_stop(self, *_: Any) -> None:
         STOP.set()
 
+    # -- worker processes ----------------------------------------------------
+    def workers_usable(self) -> bool:
+        """Can worker processes prepare this stream's blocks? The plain path only (no hook
+        needs model objects), JSON (Avro writer schemas fetched from a registry are kept
+        per process: not yet shared with workers), an Arrow form for every column."""
+        return (
+            self.pipeline.plain
+            and self.config.format == "json"
+            and all(b.arrow is not None for b in self.builders.values())
+        )
+
+    def start_workers(self) -> WorkerPool | None:
+        n = resolve_workers(self.config.workers)
+        if n <= 1 or not self.workers_usable():
+            return None
+        cfg = self.config
+        spec = WorkerSpec(
+            models=cfg.models.__name__,
+            stream=cfg.stream,
+            topic=cfg.topic,
+            format=cfg.format,
+            destinations=tuple(cfg.destinations),
+            max_message_bytes=self.pipeline.max_message_bytes,
+            registry_url=cfg.registry_url,
+        )
+        pool = WorkerPool(spec, n)
+        try:
+            pool.start()
+        except Exception as exc:  # noqa: BLE001 - the service still works in process
+            log.error(
+                "worker processes did not start (%s); blocks are processed in process",
+                exc,
+                extra={"event": "worker_error"},
+            )
+            pool.close(wait=False)
+            return None
+        log.info("worker processes started", extra={"event": "workers", "workers": n})
+        return pool
+
+    def submit(self, blocks: list[tuple[Block, list[Any]]]) -> Inflight:
+        """Hand a batch's blocks to the workers; `finish` stores them."""
+        assert self.pool is not None
+        self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
+        return Inflight(
+            [
+                (b, m, self.pool.submit(b.partition, m), self.epochs.get(b.partition, 0))
+                for b, m in blocks
+                if b.partition in self.assigned
+            ]
+        )
+
+    def finish(self, inflight: Inflight) -> None:
+        """Collect the workers' results (in process where a worker failed), then plan,
+        store, dead-letter and commit exactly as `process` does."""
+        works: list[Work] = []
+        for block, msgs, future, epoch in inflight.blocks:
+            result = self.pool.result(future) if self.pool is not None else None
+            if block.partition not in self.assigned or self.epochs.get(block.partition, 0) != epoch:
+                continue  # revoked meanwhile: the owner replays it from the committed offset
+            if result is None:
+                works.append(self.prepare(block, msgs))
+            else:
+                works.append(self.prepare_prepared(block, msgs, result))
+        self.store_works(works)
+
+    def prepare_prepared(self, block: Block, msgs: list[Any], result: Any) -> Work:
+        """`prepare` for a block a worker prepared: its failed messages are decoded again
+        here (so their failures are the in-process ones), then triaged and cut alike."""
+        failed_msgs = [msgs[k] for k in result.failed]
+        items: list[Item] = []
+        failures: list[Failure] = []
+        if failed_msgs:
+            items, failures = self.pipeline.decode(failed_msgs)
+        if items or len(failures) != len(failed_msgs):
+            log.warning(
+                "a worker's failures differ from the in-process ones; block prepared in process",
+                extra={"event": "worker_mismatch", "partition": block.partition},
+            )
+            return self.prepare(block, msgs)
+        try:
+            tables = {name: table_from_ipc(bufs) for name, bufs in result.tables.items()}
+        except Exception as exc:  # noqa: BLE001 - chunks that do not concatenate: in process
+            log.warning("worker tables unusable (%s); block prepared in process", exc)
+            return self.prepare(block, msgs)
+        failed = set(result.failed)
+        good = [m for k, m in enumerate(msgs) if k not in failed]
+        work = Work(block, msgs, good=good, tables=tables)
+        retry = self._triage(
+            [(f, self._attempt(f.msg, "record"), "record") for f in failures], work.dead
+        )
+        if not retry:
+            return work
+        first = min(f.msg.offset() for f in retry)
+        until = time.monotonic() + self.config.dead_letter.retry_delay_ms / 1000
+        if block.fixed or first <= block.start:
+            self.hold(block.partition, msgs, until, block)
+            work.block = None
+            return work
+        self.hold(block.partition, [m for m in msgs if m.offset() >= first], until)
+        work.block = Block(block.topic, block.partition, block.start, first)
+        work.msgs = [m for m in msgs if m.offset() < first]
+        work.dead = [(f, n) for f, n in work.dead if f.msg.offset() < first]
+        kept = sum(1 for m in good if m.offset() < first)
+        work.good = good[:kept]
+        work.tables = {name: t.slice(0, kept) for name, t in tables.items()}
+        return work
+
     # -- main loop ---------------------------------------------------------
     def run(self) -> int:
         cfg = self.config
         install()
+        self.pool = self.start_workers()
         self.connect()
         if cfg.metrics_enabled or cfg.health_enabled:
             self.http = serve(
@@ -234,25 +362,43 @@ class Runner:
             extra={"event": "start", "topic": cfg.topic, "group": cfg.effective_group_id},
         )
         last_message = time.monotonic()
+        inflight: Inflight | None = None
         try:
             while not self.stop:
                 self.release_due()
-                got = self.gather()
+                got = self.gather(inflight)
                 if got:
                     last_message = time.monotonic()
+                if inflight is not None:
+                    # Workers prepared the previous batch while this one was consumed.
+                    done, inflight = inflight, None
+                    self.finish(done)
                 blocks = self.batcher.cut(self._positions())
                 if blocks:
-                    self.process(blocks)
+                    if self.pool is not None:
+                        inflight = self.submit(blocks)
+                    else:
+                        self.process(blocks)
                 self.health.progress()
-                if cfg.idle_exit_s and time.monotonic() - last_message > cfg.idle_exit_s:
+                if (
+                    inflight is None
+                    and cfg.idle_exit_s
+                    and time.monotonic() - last_message > cfg.idle_exit_s
+                ):
                     log.info("idle, exiting", extra={"event": "idle_exit"})
                     break
+            if inflight is not None:  # stopping: store what the workers prepared
+                done, inflight = inflight, None
+                self.finish(done)
         finally:
             self.close()
         return 0
 
     def close(self) -> None:
         try:
+            if self.pool is not None:
+                self.pool.close()
+                self.pool = None
             if self.producer is not None:
                 self.producer.flush(10)
             if self.consumer is not None:
@@ -262,8 +408,11 @@ class Runner:
                 self.http.shutdown()
         log.info("service stopped", extra={"event": "stop"})
 
-    def gather(self) -> int:
-        """Consume until batch.size messages or batch.timeout after the first one."""
+    def gather(self, inflight: Inflight | None = None) -> int:
+        """Consume until batch.size messages or batch.timeout after the first one.
+
+        While workers prepare the previous batch (`inflight`), stop as soon as they are done.
+        """
         cfg = self.config
         added = 0
         deadline: float | None = None
@@ -274,6 +423,8 @@ class Runner:
         if held:  # come back when the first held partition is due
             idle_until = min(idle_until, max(min(held.values()), time.monotonic() + 0.05))
         while not self.stop and added < cfg.batch_size:
+            if inflight is not None and inflight.done():
+                break
             now = time.monotonic()
             if deadline is None:
                 if now >= idle_until:
@@ -283,6 +434,8 @@ class Runner:
                 timeout = deadline - now
                 if timeout <= 0:
                     break
+            if inflight is not None:
+                timeout = min(timeout, 0.02)  # look at the workers often
             msgs = self.consumer.consume(
                 num_messages=min(cfg.batch_size - added, 100_000), timeout=max(timeout, 0.0)
             )
@@ -321,11 +474,15 @@ class Runner:
         partition is put back in the batcher and paused until the retry is due, and
         the other partitions go on.
         """
+        self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
+        works = [self.prepare(b, m) for b, m in blocks if b.partition in self.assigned]
+        self.store_works(works)
+
+    def store_works(self, works: list[Work]) -> None:
+        """Commit the plans of the prepared blocks, store them, commit their ends."""
         from confluent_kafka import TopicPartition
 
         topic = self.config.topic
-        self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
-        works = [self.prepare(b, m) for b, m in blocks if b.partition in self.assigned]
         ready = [w for w in works if w.block is not None]
         plans = [
             TopicPartition(topic, w.block.partition, w.block.start, metadata=w.block.plan_metadata)
@@ -418,6 +575,10 @@ class Runner:
             stored = self._run_sync(work)
             if stored is None:
                 return False
+        elif work.tables is not None:
+            for name, table in work.tables.items():
+                self.store_table(work, name, table)
+            stored = []
         else:
             assert work.routed is not None
             for name, r in work.routed.items():
@@ -616,6 +777,22 @@ class Runner:
             return
         self._store_range(block, name, routed, 0, len(routed.rows), dead, whole=True)
 
+    def store_table(self, work: Work, name: str, table: Any) -> None:
+        """Insert a worker's Arrow table; on a data error, the block's rows are prepared
+        again in process and stored by halves as `store` does (bad rows dead-lettered)."""
+        assert work.block is not None
+        if table.num_rows == 0:
+            return
+        try:
+            self.insert(name, [], work.block.token(name), table=table)
+            self.metrics.rows.labels(self.config.stream, name).inc(table.num_rows)
+        except DataError:
+            items, failures = self.pipeline.decode(work.good)
+            routed, more = self.pipeline.route_items(items)
+            if failures or more:  # cannot happen: the worker validated the same values
+                raise
+            self.store(work.block, name, routed[name], work.dead)
+
     def _store_range(
         self,
         block: Block,
@@ -655,19 +832,21 @@ class Runner:
             self._store_range(block, name, routed, lo, mid, dead)
             self._store_range(block, name, routed, mid, hi, dead)
 
-    def insert(self, name: str, data: list[list[Any]], token: str) -> None:
+    def insert(self, name: str, data: list[list[Any]], token: str, table: Any = None) -> None:
+        """Insert built columns (or a ready Arrow `table`), backing off while ClickHouse is
+        unavailable; a data error raises DataError."""
         builder = self.builders[name]
         delay = 0.5
         while True:
             started = time.perf_counter()
+            settings = {"async_insert": 0, "insert_deduplication_token": token}
             try:
-                builder.insert(
-                    self.clickhouse(),
-                    name,
-                    data,
-                    self.config.database,
-                    {"async_insert": 0, "insert_deduplication_token": token},
-                )
+                if table is not None:
+                    self.clickhouse().insert_arrow(
+                        name, table, database=self.config.database, settings=settings
+                    )
+                else:
+                    builder.insert(self.clickhouse(), name, data, self.config.database, settings)
                 self.metrics.insert_latency.labels(self.config.stream, name).observe(
                     time.perf_counter() - started
                 )

@@ -1,0 +1,303 @@
+# Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
+"""Worker processes for the plain sync path: decode + validate + columns + Arrow of a block.
+
+The CPU-heavy part of a plain block (no hooks) runs in a small pool of processes while
+the service's own process keeps consuming from Kafka and inserting the previous block.
+A worker gets the block's raw values and lineage (offsets, timestamps), validates them
+with the stream's generated `ROWS` adapter (it imports the models module by name), builds
+each destination's columns and returns them as Arrow IPC stream buffers, together with
+the indices of the messages that failed to decode or validate. The service re-decodes
+only those messages itself, so they are triaged and dead-lettered exactly as on the
+in-process path. Anything unusual (a column Arrow refuses, a dead worker) gives None, and
+the service processes the block in process: nothing is lost or skipped.
+
+Processes are started with `spawn` (or `forkserver` when asked): forking after
+confluent-kafka has started its threads is unsafe.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib
+import logging
+import multiprocessing
+import os
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from .config import DestinationConfig
+
+log = logging.getLogger("moosegen.runtime.workers")
+
+START_METHODS = ("spawn", "forkserver")
+
+
+def default_workers() -> int:
+    """min(2, CPUs): one worker beside the consuming/inserting process on a 2-core box."""
+    return min(2, os.cpu_count() or 1)
+
+
+def resolve_workers(value: int | None) -> int:
+    """The pool size: `value` when given (>= 1), else MOOSEGEN_WORKERS, else the default."""
+    if value is None or value <= 0:
+        env = os.environ.get("MOOSEGEN_WORKERS", "").strip()
+        value = int(env) if env else default_workers()
+    return max(1, value)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker needs to rebuild the plain path: all picklable, the models by name."""
+
+    models: str  # the generated models module, e.g. 'generated.events.models'
+    stream: str
+    topic: str
+    format: str
+    destinations: tuple[DestinationConfig, ...]
+    max_message_bytes: int
+    registry_url: str | None = None
+
+
+@dataclass
+class BlockResult:
+    """A prepared block (or a chunk of one): the indices of the messages that failed, and
+    per destination the Arrow IPC buffers of its rows (one per chunk, in order)."""
+
+    failed: list[int]
+    tables: dict[str, list[bytes]]
+    rows: int
+
+
+class _Msg:
+    """The part of a Kafka message that decoding and lineage read."""
+
+    __slots__ = ("_o", "_p", "_t", "_topic", "_v")
+
+    def __init__(self, value: Any, offset: int, timestamp: int, partition: int, topic: str):
+        self._v, self._o, self._t, self._p, self._topic = value, offset, timestamp, partition, topic
+
+    def value(self) -> Any:
+        return self._v
+
+    def offset(self) -> int:
+        return self._o
+
+    def partition(self) -> int:
+        return self._p
+
+    def topic(self) -> str:
+        return self._topic
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, self._t)
+
+    def key(self) -> None:
+        return None
+
+    def headers(self) -> None:
+        return None
+
+
+# -- in the worker process ---------------------------------------------------
+_STATE: dict[str, Any] = {}  # by repr(spec): column defaults may be dicts
+
+
+def _init_worker() -> None:
+    # Shutdown is the service's business: a Ctrl-C to the process group or a SIGTERM
+    # must not kill a worker in the middle of a block.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _state(spec: WorkerSpec) -> Any:
+    key = repr(spec)
+    state = _STATE.get(key)
+    if state is None:
+        from .columns import ColumnBuilder
+        from .config import DeadLetterConfig, ServiceConfig
+        from .pipeline import Pipeline
+
+        config = ServiceConfig(
+            stream=spec.stream,
+            topic=spec.topic,
+            models=importlib.import_module(spec.models),
+            destinations=spec.destinations,
+            dead_letter=DeadLetterConfig(""),
+            format=spec.format,
+            registry_url=spec.registry_url,
+        )
+        pipeline = Pipeline(config, max_message_bytes=spec.max_message_bytes)
+        builders = {d.name: ColumnBuilder(d.columns) for d in spec.destinations}
+        state = _STATE[key] = (pipeline, builders)
+    return state
+
+
+def prepare_block(
+    spec: WorkerSpec,
+    topic: str,
+    partition: int,
+    values: list[Any],
+    offsets: list[int],
+    timestamps: list[int],
+) -> BlockResult | None:
+    """Decode, validate, build the columns and Arrow tables of one block (None: do it in
+    process — a value Arrow refuses, a conversion that fails)."""
+    from .columns import Lineage
+
+    pyarrow: Any = importlib.import_module("pyarrow")
+
+    pipeline, builders = _state(spec)
+    msgs = [
+        _Msg(v, o, t, partition, topic) for v, o, t in zip(values, offsets, timestamps, strict=True)
+    ]
+    items, failures = pipeline.decode(msgs)
+    index = {id(m): k for k, m in enumerate(msgs)}
+    failed = sorted(index[id(f.msg)] for f in failures)
+    routed, more = pipeline.route_items(items)
+    if more:
+        return None
+    tables: dict[str, list[bytes]] = {}
+    for name, r in routed.items():
+        try:
+            data = builders[name].build(r.rows, Lineage([i.msg for i in r.items]))
+        except (TypeError, ValueError, OverflowError, ArithmeticError):
+            return None
+        table = builders[name].to_arrow(data)
+        if table is None:
+            return None
+        sink = pyarrow.BufferOutputStream()
+        with pyarrow.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        tables[name] = [sink.getvalue().to_pybytes()]
+    return BlockResult(failed, tables, len(items))
+
+
+# -- in the service process -------------------------------------------------
+class WorkerPool:
+    """A process pool for plain blocks; `result()` gives None whenever the block must be
+    processed in process (the pool is then restarted for the next blocks).
+
+    A block is split into one chunk per worker (at least `min_chunk` messages each), so a
+    single partition's block keeps every worker busy; the chunks' tables are concatenated
+    back into the one block, whose range and deduplication tokens are unchanged.
+    """
+
+    def __init__(
+        self, spec: WorkerSpec, workers: int, start_method: str = "spawn", min_chunk: int = 2000
+    ) -> None:
+        if start_method not in START_METHODS:
+            raise ValueError(f"start method must be one of {START_METHODS}")
+        self.spec = spec
+        self.workers = workers
+        self.start_method = start_method
+        self.min_chunk = min_chunk
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(self.start_method),
+                initializer=_init_worker,
+            )
+        return self._pool
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start the workers and load the models in each (so the first block is not slow)."""
+        pool = self._executor()
+        futures = [pool.submit(_state_ready, self.spec) for _ in range(self.workers)]
+        for f in futures:
+            f.result(timeout=timeout)
+
+    def submit(self, partition: int, msgs: list[Any]) -> list[Any] | None:
+        """Start preparing one block: a future per chunk (None: the pool is broken)."""
+        chunks = max(1, min(self.workers, len(msgs) // self.min_chunk))
+        size = -(-len(msgs) // chunks)
+        values = [m.value() for m in msgs]
+        offsets = [m.offset() for m in msgs]
+        stamps = [m.timestamp()[1] for m in msgs]
+        try:
+            pool = self._executor()
+            return [
+                pool.submit(
+                    prepare_block,
+                    self.spec,
+                    msgs[0].topic(),
+                    partition,
+                    values[lo : lo + size],
+                    offsets[lo : lo + size],
+                    stamps[lo : lo + size],
+                )
+                for lo in range(0, len(msgs), size)
+            ]
+        except Exception as exc:  # noqa: BLE001 - a broken pool: the block goes in process
+            self._broken(exc)
+            return None
+
+    def result(self, futures: list[Any] | None) -> BlockResult | None:
+        """The block's result, chunks merged (None: prepare it in process)."""
+        if futures is None:
+            return None
+        merged = BlockResult([], {}, 0)
+        chunk = 0
+        for future in futures:
+            try:
+                result: BlockResult | None = future.result()
+            except Exception as exc:  # noqa: BLE001 - any worker failure: in process
+                self._broken(exc)
+                return None
+            if result is None:
+                return None
+            merged.failed.extend(chunk + k for k in result.failed)
+            for name, buffers in result.tables.items():
+                merged.tables.setdefault(name, []).extend(buffers)
+            merged.rows += result.rows
+            chunk += result.rows + len(result.failed)
+        return merged
+
+    @staticmethod
+    def done(futures: list[Any] | None) -> bool:
+        return futures is None or all(f.done() for f in futures)
+
+    def _broken(self, exc: BaseException) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        if isinstance(exc, BrokenProcessPool):
+            log.error(
+                "a worker process died (%s); its block is processed in process and the "
+                "pool restarted",
+                exc,
+                extra={"event": "worker_died"},
+            )
+            self.close(wait=False)
+        else:
+            log.error(
+                "a worker failed on a block (%s: %s); the block is processed in process",
+                type(exc).__name__,
+                exc,
+                extra={"event": "worker_error"},
+            )
+
+    def pids(self) -> list[int]:
+        pool = self._pool
+        procs = getattr(pool, "_processes", None) or {}
+        return list(procs)
+
+    def close(self, wait: bool = True) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _state_ready(spec: WorkerSpec) -> int:
+    _state(spec)
+    return os.getpid()
+
+
+def table_from_ipc(buffers: list[bytes]) -> Any:
+    """One Arrow table from the IPC stream buffers of a block's chunks."""
+    pyarrow: Any = importlib.import_module("pyarrow")
+
+    tables = [pyarrow.ipc.open_stream(b).read_all() for b in buffers]
+    return tables[0] if len(tables) == 1 else pyarrow.concat_tables(tables)

@@ -1,0 +1,180 @@
+"""The worker-process path of the plain sync path: blocks prepared in spawned processes
+come back as Arrow tables plus failed indices, and the runner stores, dead-letters and
+commits them exactly as in process; a dead worker means the block is done in process."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from moosegen.runtime import lifecycle
+from moosegen.runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
+from moosegen.runtime.planning import Block, decode_plan
+from moosegen.runtime.runner import Runner
+from moosegen.runtime.workers import WorkerPool, WorkerSpec, resolve_workers, table_from_ipc
+
+from tests.runtime import crash_models, events_models
+from tests.runtime.test_runner_units import FakeClient, FakeConsumer
+from tests.runtime.test_runtime_units import Msg
+
+COLS = (
+    ColumnConfig("id", "id", "UUID"),
+    ColumnConfig("user_id", "user_id", "String"),
+    ColumnConfig("_offset", None, "Int64"),
+)
+
+
+def payload(k: int, user: str) -> bytes:
+    return json.dumps(
+        {"id": f"00000000-0000-0000-0000-{k:012d}", "timestamp": "2026-01-02T03:04:05Z",
+         "user_id": user}
+    ).encode()
+
+
+def block_msgs(users: list[str], bad: set[int] = frozenset()) -> list[Msg]:  # type: ignore[assignment]
+    return [Msg(k, b"{not json" if k in bad else payload(k, u)) for k, u in enumerate(users)]
+
+
+@pytest.fixture(scope="module")
+def pool() -> Any:
+    spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                      (DestinationConfig("events", COLS),), 1 << 20)
+    p = WorkerPool(spec, 2, min_chunk=2)
+    p.start()
+    yield p
+    p.close()
+
+
+def test_resolve_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOOSEGEN_WORKERS", raising=False)
+    assert 1 <= resolve_workers(None) <= 2
+    assert resolve_workers(3) == 3
+    monkeypatch.setenv("MOOSEGEN_WORKERS", "1")
+    assert resolve_workers(0) == 1
+
+
+def test_chunks_merge_with_failed_indices_in_block_order(pool: WorkerPool) -> None:
+    msgs = block_msgs([f"u{k}" for k in range(7)], bad={1, 5})
+    result = pool.result(pool.submit(0, msgs))
+    assert result is not None
+    assert result.failed == [1, 5]
+    assert len(result.tables["events"]) == 2  # one buffer per chunk, concatenated back
+    table = table_from_ipc(result.tables["events"])
+    assert table.column("user_id").to_pylist() == ["u0", "u2", "u3", "u4", "u6"]
+    assert table.column("_offset").to_pylist() == [0, 2, 3, 4, 6]
+
+
+class RenamedTopicMsg(Msg):
+    def topic(self) -> str:
+        return "events.renamed"
+
+
+def test_lineage_comes_from_the_messages_not_the_configuration() -> None:
+    cols = (*COLS, ColumnConfig("_topic", None, "LowCardinality(String)"))
+    spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                      (DestinationConfig("events", cols),), 1 << 20)
+    p = WorkerPool(spec, 1)
+    try:
+        msgs = [RenamedTopicMsg(k, payload(k, f"u{k}")) for k in range(3)]
+        result = p.result(p.submit(0, msgs))
+    finally:
+        p.close()
+    assert result is not None
+    table = table_from_ipc(result.tables["events"])
+    assert table.column("_topic").to_pylist() == ["events.renamed"] * 3
+
+
+class CommitConsumer(FakeConsumer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits: list[tuple[int, str]] = []
+
+    def commit(self, offsets: list[Any], asynchronous: bool = False) -> None:
+        self.commits.extend((tp.offset, tp.metadata) for tp in offsets)
+
+
+class FakeDlq:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, dead: list[Any]) -> None:
+        self.sent.extend(dead)
+
+
+def worker_runner(models: Any, client: FakeClient, workers: int = 2) -> Runner:
+    cfg = ServiceConfig(stream="events", topic="events", models=models,
+                        destinations=(DestinationConfig("events", COLS),),
+                        dead_letter=DeadLetterConfig("dlq", max_retries=0),
+                        max_backoff_s=0.01, workers=workers)
+    r = Runner(cfg, consumer=CommitConsumer(), producer=object(), client=client)
+    r.dlq = FakeDlq()  # type: ignore[assignment]
+    r.assigned = {0}
+    return r
+
+
+def test_runner_stores_a_worker_block_and_dead_letters_its_failures() -> None:
+    lifecycle.STOP.clear()
+    client = FakeClient()
+    r = worker_runner(events_models, client)
+    assert r.workers_usable()
+    r.pool = r.start_workers()
+    assert r.pool is not None
+    try:
+        msgs = block_msgs(["a", "b", "c", "d", "e", "f"], bad={2})
+        r.pool.min_chunk = 2
+        inflight = r.submit([(Block("events", 0, 0, 6), msgs)])
+        r.finish(inflight)
+    finally:
+        r.pool.close()
+    assert client.stored == ["a", "b", "d", "e", "f"]
+    assert client.tokens == [Block("events", 0, 0, 6).token("events")]
+    assert [(f.msg.offset(), f.stage) for f, _ in r.dlq.sent] == [(2, "decode")]  # type: ignore[union-attr]
+    consumer = r.consumer
+    assert consumer.commits[0][0] == 0 and decode_plan(consumer.commits[0][1], 0) == 6
+    assert consumer.commits[-1] == (6, "")
+
+
+def test_revoked_while_in_flight_is_not_stored() -> None:
+    lifecycle.STOP.clear()
+    client = FakeClient()
+    r = worker_runner(events_models, client)
+    r.pool = r.start_workers()
+    assert r.pool is not None
+    try:
+        inflight = r.submit([(Block("events", 0, 0, 2), block_msgs(["a", "b"]))])
+        r.epochs[0] = r.epochs.get(0, 0) + 1  # what _on_revoke does (then re-assigned)
+        r.finish(inflight)
+    finally:
+        r.pool.close()
+    assert client.stored == [] and r.consumer.commits == []
+
+
+def test_a_dead_worker_means_the_block_is_processed_in_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lifecycle.STOP.clear()
+    client = FakeClient()
+    r = worker_runner(crash_models, client)
+    r.pool = r.start_workers()
+    assert r.pool is not None
+    try:
+        with caplog.at_level(logging.ERROR):
+            inflight = r.submit([(Block("events", 0, 0, 3), block_msgs(["a", "CRASH", "c"]))])
+            r.finish(inflight)
+        assert client.stored == ["a", "CRASH", "c"]
+        assert any("worker process died" in rec.getMessage() for rec in caplog.records)
+        # the pool is restarted for the next blocks
+        inflight = r.submit([(Block("events", 0, 3, 5), [Msg(3, payload(3, "x")),
+                                                         Msg(4, payload(4, "y"))])])
+        r.finish(inflight)
+    finally:
+        r.pool.close()
+    assert client.stored == ["a", "CRASH", "c", "x", "y"]
+    assert r.consumer.commits[-1] == (5, "")
+
+
+def test_hooks_or_one_worker_mean_in_process() -> None:
+    r = worker_runner(events_models, FakeClient(), workers=1)
+    assert r.start_workers() is None
