@@ -464,7 +464,9 @@ def end_to_end(
         f"(b')/(a) = {statistics.median(wratios):.2f}"
     )
     print("    per repetition (b')/(a): " + ", ".join(f"{r:.2f}" for r in wratios))
-    same = client.query("SELECT count() FROM (SELECT * EXCEPT _offset FROM kw EXCEPT SELECT * EXCEPT _offset FROM kb)")
+    same = client.query(
+        "SELECT count() FROM (SELECT * EXCEPT _offset FROM kw EXCEPT SELECT * EXCEPT _offset FROM kb)"
+    )
     assert same.result_rows[0][0] == 0, "(b') stored other rows than (b)"
     print(
         f"ratios: in memory (b)/(a) = {memory[0]:.2f}, (b')/(a) = {memory[1]:.2f}; "
