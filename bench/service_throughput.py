@@ -465,7 +465,8 @@ def end_to_end(
     )
     print("    per repetition (b')/(a): " + ", ".join(f"{r:.2f}" for r in wratios))
     same = client.query(
-        "SELECT count() FROM (SELECT * EXCEPT _offset FROM kw EXCEPT SELECT * EXCEPT _offset FROM kb)"
+        "SELECT count() FROM (SELECT * EXCEPT _offset FROM kw"
+        " EXCEPT SELECT * EXCEPT _offset FROM kb)"
     )
     assert same.result_rows[0][0] == 0, "(b') stored other rows than (b)"
     print(
