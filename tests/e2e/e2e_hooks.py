@@ -117,3 +117,11 @@ def choose(error: Exception, record: Any, context: Any) -> str | None:
     if user == "handler-raises":
         raise ValueError("the error handler itself failed")
     return None
+
+
+def slow_consumer(event: Any) -> None:
+    """Consumer: sleeps E2E_CONSUMER_SLEEP seconds per record (0 when unset), which widens
+    the time a stored block waits for its end to be committed."""
+    import time
+
+    time.sleep(float(os.environ.get("E2E_CONSUMER_SLEEP", "0")))

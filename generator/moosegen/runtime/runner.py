@@ -737,7 +737,11 @@ class Runner:
                 text = str(exc)
                 if any(code in text for code in LOST_PARTITION_ERRORS):
                     log.warning("commit refused after a rebalance: %s", exc)
-                    self.consumer.poll(0.1)  # let the rebalance callbacks run
+                    # let the rebalance callbacks run; a message polled meanwhile is kept
+                    # (dropping it would leave a gap that the next block silently spans)
+                    msg = self.consumer.poll(0.1)
+                    if msg is not None and msg.error() is None:
+                        self.batcher.add([msg])
                     continue
                 self.health.kafka_ok = False
                 log.warning(
