@@ -117,7 +117,8 @@ def make_handler(conn: Any, lock: threading.Lock) -> type[BaseHTTPRequestHandler
                     clause = ", ".join(f"{k} = '{v}'" for k, v in settings.items()
                                        if re.fullmatch(r"\w+", k) and "'" not in v)
                     sql = (f"{m.group(1).decode()} FROM INFILE '{fh.name}'"
-                           f"{' SETTINGS ' + clause if clause else ''} FORMAT {m.group(2).decode()}")
+                           f"{' SETTINGS ' + clause if clause else ''}"
+                           f" FORMAT {m.group(2).decode()}")
                     conn.query(sql, "TabSeparated")
                 finally:
                     os.unlink(fh.name)

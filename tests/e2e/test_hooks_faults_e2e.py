@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -66,7 +65,7 @@ def test_failing_sync_hook_retries_then_dead_letters_block(tmp_path: Path,
     assert all(e["partition"] == 0 for e in fails)
     failed_block = fails[0]["users"]
     assert all(e["users"] == failed_block for e in fails)  # re-formed with the same range
-    gaps = [b["t"] - a["t"] for a, b in zip(fails, fails[1:])]
+    gaps = [b["t"] - a["t"] for a, b in zip(fails, fails[1:], strict=False)]
     assert min(gaps) >= 1.5  # retry_delay apart
     stored_b = [e["t"] for e in log if e["kind"] == "sync_ok" and e["partition"] == 1]
     assert stored_b and stored_b[0] < fails[1]["t"]  # partition 1 went on meanwhile

@@ -216,3 +216,28 @@ def test_commit_refused_by_a_rebalance_keeps_the_message_polled_meanwhile() -> N
     assert [tp.offset for tp in r.consumer.commits[-1]] == [5]
     blocks = r.batcher.cut()
     assert [(b.start, b.end) for b, _ in blocks] == [(5, 6)]
+
+
+def test_triage_decides_a_block_up_to_its_first_retry_and_defers_drops() -> None:
+    """A block's record failures are decided in offset order up to the first one to retry;
+    the later ones are left undecided (they are prepared again after the hold), and a drop
+    is only counted when its block is stored: the handler is asked, and a drop counted, once
+    per record (a drop after a retried record was counted twice end to end)."""
+    lifecycle.STOP.clear()
+    r = runner(FakeClient())
+    asked: list[int] = []
+
+    def handler(error: Exception, record: Any, ctx: Any) -> str:
+        asked.append(ctx.offset)
+        return {0: "drop", 1: "retry", 2: "drop", 3: "dead_letter"}[ctx.offset]
+
+    r.error_handler = handler
+    failures = [Failure(Msg(o, b"raw"), RuntimeError("x"), "transform", True) for o in range(4)]
+    dead: list[tuple[Failure, int]] = []
+    dropped: list[Failure] = []
+    retry = r._triage([(f, 1, "record") for f in failures], dead, dropped)
+    assert asked == [0, 1]
+    assert [f.msg.offset() for f in retry] == [1, 2, 3]
+    assert [f.msg.offset() for f in dropped] == [0] and dead == []
+    assert r.attempts == {(0, 1, "record"): 1}  # only the decided retry is remembered
+    assert r.metrics.dropped._value.get() == 0  # counted when its block is stored
