@@ -50,6 +50,7 @@ class Work:
     routed: dict[str, Routed] | None = None  # None on the custom sync path
     records: list[tuple[Item, list[Any]]] = field(default_factory=list)  # sync path
     dead: list[tuple[Failure, int]] = field(default_factory=list)
+    dropped: list[Failure] = field(default_factory=list)  # counted once the block is stored
     # Prepared by a worker process: one Arrow table per destination, whose rows are the
     # messages `good` in order (None: prepared in process, see `routed`).
     tables: dict[str, Any] | None = None
@@ -541,8 +542,13 @@ class Runner:
             failures.extend(more)
         failed = {id(f.msg) for f in failures}
         work.items = [i for i in items if id(i.msg) not in failed]
+        # In offset order, up to the first record to retry: the records after it are
+        # prepared again once their partition is released, and decided then.
+        failures.sort(key=lambda f: f.msg.offset())
         retry = self._triage(
-            [(f, self._attempt(f.msg, "record"), "record") for f in failures], work.dead
+            [(f, self._attempt(f.msg, "record"), "record") for f in failures],
+            work.dead,
+            work.dropped,
         )
         if not retry:
             return work
@@ -558,6 +564,7 @@ class Runner:
         work.msgs = [m for m in msgs if m.offset() < first]
         work.items = [i for i in work.items if i.msg.offset() < first]
         work.dead = [(f, n) for f, n in work.dead if f.msg.offset() < first]
+        work.dropped = [f for f in work.dropped if f.msg.offset() < first]
         work.records = [(i, r) for i, r in work.records if i.msg.offset() < first]
         if work.routed is not None:
             for r in work.routed.values():
@@ -590,6 +597,8 @@ class Runner:
             calls = [(k, i) for k in range(len(p.consumers)) for i in stored]
             waiting = self._run_consumers(calls, work.dead)
         self.dead_letter(work.dead)
+        for f in work.dropped:
+            self._dropped(f)
         if work.msgs:
             ts_type, ts = work.msgs[0].timestamp()
             if ts_type and ts > 0:
@@ -634,11 +643,22 @@ class Runner:
         }
 
     def _triage(
-        self, failures: list[tuple[Failure, int, str]], dead: list[tuple[Failure, int]]
+        self,
+        failures: list[tuple[Failure, int, str]],
+        dead: list[tuple[Failure, int]],
+        dropped: list[Failure] | None = None,
     ) -> list[Failure]:
-        """Decide each (failure, attempt, what); remember the attempts of those to retry."""
+        """Decide each (failure, attempt, what); remember the attempts of those to retry.
+
+        With `dropped` (a block's record hooks), deciding stops at the first record to
+        retry: the block is cut before it and the later records are decided when they are
+        prepared again, so a drop is counted (and the handler asked) once per record.
+        """
         retry: list[Failure] = []
         for f, attempt, what in failures:
+            if retry and dropped is not None:
+                retry.append(f)  # undecided: prepared again after the hold
+                continue
             self.metrics.errors.labels(self.config.stream, f.stage).inc()
             choice = decide(f, attempt, self.config.dead_letter.max_retries, self.error_handler)
             key = (f.msg.partition(), f.msg.offset(), what)
@@ -650,17 +670,18 @@ class Runner:
             self.attempts.pop(key, None)
             if choice == "dead_letter":
                 dead.append((f, attempt))
+            elif dropped is not None:
+                dropped.append(f)
             else:
-                self.metrics.dropped.inc()
-                log.info(
-                    "dropped by the error handler",
-                    extra={
-                        "event": "drop",
-                        "partition": f.msg.partition(),
-                        "offset": f.msg.offset(),
-                    },
-                )
+                self._dropped(f)
         return retry
+
+    def _dropped(self, f: Failure) -> None:
+        self.metrics.dropped.inc()
+        log.info(
+            "dropped by the error handler",
+            extra={"event": "drop", "partition": f.msg.partition(), "offset": f.msg.offset()},
+        )
 
     def hold(
         self, partition: int, msgs: list[Any], until: float, fixed: Block | None = None
@@ -895,7 +916,11 @@ class Runner:
                 text = str(exc)
                 if any(code in text for code in LOST_PARTITION_ERRORS):
                     log.warning("commit refused after a rebalance: %s", exc)
-                    self.consumer.poll(0.1)  # let the rebalance callbacks run
+                    # let the rebalance callbacks run; a message polled meanwhile is kept
+                    # (dropping it would leave a gap that the next block silently spans)
+                    msg = self.consumer.poll(0.1)
+                    if msg is not None and msg.error() is None:
+                        self.batcher.add([msg])
                     continue
                 self.health.kafka_ok = False
                 log.warning(

@@ -25,7 +25,7 @@ stream: events
 schema: events.avsc
 format: json
 key: [id]
-topic: {{name: {topic}, partitions: {partitions}, replication_factor: 1}}
+topic: {{name: {topic}, partitions: {partitions}, replication_factor: {rf}}}
 table: {{lineage: true}}
 destinations:
   - table: analytics_events
@@ -44,7 +44,7 @@ class Project:
 
     def __init__(self, tmp: Path, bootstrap: str, hooks: str = "", partitions: int = 2,
                  retries: int = 2, delay: str = "200ms", batch: int = 1000,
-                 timeout: str = "200ms") -> None:
+                 timeout: str = "200ms", rf: int = 1) -> None:
         self.tmp = tmp
         self.bootstrap = bootstrap
         self.topic = f"rel-{uuid.uuid4().hex[:8]}"
@@ -54,7 +54,7 @@ class Project:
         self.hook_log = tmp / "hooks.log"
         h.build_project(tmp, SPEC.format(topic=self.topic, hooks=hooks, partitions=partitions,
                                          retries=retries, delay=delay, batch=batch,
-                                         timeout=timeout, port=self.port))
+                                         timeout=timeout, port=self.port, rf=rf))
         res = h.run_cli(tmp, "setup", "--bootstrap-servers", bootstrap, "--clickhouse",
                         f"chdb://{self.chdb}")
         assert res.returncode == 0, res.stderr
