@@ -257,6 +257,12 @@ class WorkerPool:
         return merged
 
     @staticmethod
+    def cancel(futures: list[Any] | None) -> None:
+        """Drop a block's chunks (those already running finish, unread)."""
+        for f in futures or ():
+            f.cancel()
+
+    @staticmethod
     def done(futures: list[Any] | None) -> bool:
         return futures is None or all(f.done() for f in futures)
 

@@ -178,3 +178,31 @@ def test_a_dead_worker_means_the_block_is_processed_in_process(
 def test_hooks_or_one_worker_mean_in_process() -> None:
     r = worker_runner(events_models, FakeClient(), workers=1)
     assert r.start_workers() is None
+
+
+def test_next_batch_of_a_partition_held_meanwhile_goes_back_behind_the_held_records() -> None:
+    # The workers start on batch i+1 before batch i is stored; when storing i holds its
+    # partition for a retry, i+1's block of that partition is taken back into the batcher
+    # in offset order (held records first), the other partitions' blocks go on.
+    from moosegen.runtime.runner import Inflight
+
+    lifecycle.STOP.clear()
+    r = worker_runner(events_models, FakeClient())
+    r.assigned = {0, 1}
+    r.batcher.assign(0, None)
+    r.batcher.assign(1, None)
+    r.batcher.hold(0, [Msg(2, b"2"), Msg(3, b"3")], until=0.0)  # i cut before offset 2
+    r.batcher.add([Msg(6, b"6")])  # consumed while i was stored
+    b0, b1 = Block("events", 0, 4, 6), Block("events", 1, 0, 1)
+    nxt = Inflight([(b0, [Msg(4, b"4"), Msg(5, b"5")], None, 0), (b1, [Msg(0, b"x")], None, 0)])
+    kept = r.after(nxt, clear={1})
+    assert kept is not None and [b for b, *_ in kept.blocks] == [b1]
+    r.batcher.release(0)
+    (block, msgs), = [c for c in r.batcher.cut() if c[0].partition == 0]
+    assert [m.offset() for m in msgs] == [2, 3, 4, 5, 6] and block.start == 2
+    # stopping: nothing is taken back, an unclear partition's block is just dropped
+    lifecycle.STOP.set()
+    try:
+        assert r.after(Inflight([(b0, [], None, 0)]), clear=set()) is None
+    finally:
+        lifecycle.STOP.clear()
