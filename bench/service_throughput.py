@@ -310,7 +310,11 @@ def end_to_end(
     n = len(data)
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(timeout=30)
+    # The messages carry fixed timestamps in the past: no time-based retention, or the
+    # broker deletes them while the bench runs (then a path reads nothing).
+    admin.create_topics([NewTopic(topic, 1, 1, config={"retention.ms": "-1"})])[
+        topic
+    ].result(timeout=30)
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 50, "compression.type": "lz4"}
     )

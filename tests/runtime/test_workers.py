@@ -206,3 +206,25 @@ def test_next_batch_of_a_partition_held_meanwhile_goes_back_behind_the_held_reco
         assert r.after(Inflight([(b0, [], None, 0)]), clear=set()) is None
     finally:
         lifecycle.STOP.clear()
+
+
+def test_a_valid_block_and_one_with_failures_give_the_same_columns() -> None:
+    # All valid: rows and lineage go straight to columns (no message objects); one bad
+    # message: the per-message path. The good rows' tables are the same.
+    from moosegen.runtime.workers import prepare_block
+
+    cols = (*COLS, ColumnConfig("_topic", None, "LowCardinality(String)"),
+            ColumnConfig("_partition", None, "Int32"),
+            ColumnConfig("_timestamp", None, "DateTime64(3, 'UTC')"))
+    spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                      (DestinationConfig("events", cols),), 1 << 20)
+    values = [payload(k, f"u{k}") for k in range(4)]
+    stamps = [1767322000000 + k for k in range(4)]
+    fast = prepare_block(spec, "t", 3, values, [0, 1, 2, 3], stamps)
+    slow = prepare_block(spec, "t", 3, [*values, b"{bad"], [0, 1, 2, 3, 4], [*stamps, 0])
+    assert fast is not None and slow is not None
+    assert (fast.failed, slow.failed) == ([], [4])
+    a, b = table_from_ipc(fast.tables["events"]), table_from_ipc(slow.tables["events"])
+    assert a.equals(b) and a.num_rows == 4
+    assert a.column("_partition").to_pylist() == [3] * 4
+    assert a.column("_offset").to_pylist() == [0, 1, 2, 3]
