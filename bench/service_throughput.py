@@ -22,8 +22,8 @@ of `generated/events/service.py` (lineage columns included) and the vendored run
     WORKERS processes, env MOOSEGEN_WORKERS, default min(2, CPUs)): each block is split
     into one chunk per worker, decoded, validated and built into Arrow there, and sent
     back as Arrow IPC buffers; the bench process inserts block i while the workers
-    prepare block i+1 (in memory) or consumes the next block while they prepare
-    (end to end, as the runner does);
+    prepare block i+1 (in memory; end to end it also consumes block i+2 meanwhile, as
+    the runner does);
 (c) one pydantic model per message, then the same columns and insert.
 
 All three use the same chdb engine, table layout and batch size. The machine may be
@@ -310,7 +310,11 @@ def end_to_end(
     n = len(data)
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(timeout=30)
+    # The messages carry fixed timestamps in the past: no time-based retention, or the
+    # broker deletes them while the bench runs (then a path reads nothing).
+    admin.create_topics([NewTopic(topic, 1, 1, config={"retention.ms": "-1"})])[
+        topic
+    ].result(timeout=30)
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 50, "compression.type": "lz4"}
     )
@@ -396,7 +400,8 @@ def end_to_end(
 
     def run_w(rep: int) -> None:
         # As the runner does with workers: the next block is consumed while the workers
-        # prepare this one; then its plan is committed, it is inserted, its end committed.
+        # prepare this one; the workers start on the next block, then this one's plan is
+        # committed, it is inserted, its end committed.
         def finish(consumer: Any, block: Block, futures: Any) -> None:
             consumer.commit(
                 offsets=[TopicPartition(topic, 0, block.start, metadata=block.plan_metadata)],
@@ -416,12 +421,12 @@ def end_to_end(
         inflight: Any = None
         seen = 0
         for consumer, msgs in blocks(f"bench-w-{topic}-{rep}"):
-            if inflight is not None:
-                finish(consumer, *inflight)
-                inflight = None
             block = Block(topic, 0, msgs[0].offset(), msgs[-1].offset() + 1)
             seen += len(msgs)
-            inflight = (block, pool.submit(0, msgs))
+            nxt = (block, pool.submit(0, msgs))  # the workers start on it ...
+            if inflight is not None:  # ... while the previous one is stored here
+                finish(consumer, *inflight)
+            inflight = nxt
             if seen >= n:  # the last block: nothing left to consume meanwhile
                 finish(consumer, *inflight)
                 inflight = None

@@ -74,6 +74,16 @@ class Batcher:
         if pending is not None:
             part.pending = pending
 
+    def requeue(self, partition: int, messages: list[Any]) -> None:
+        """Put back `messages` that were cut but not stored, in offset order (a held
+        partition: its held records come before them, later messages after)."""
+        part = self._parts.get(partition)
+        if part is None:
+            return  # revoked meanwhile: the new owner replays from the committed offset
+        merged = {m.offset(): m for m in messages}
+        merged.update((m.offset(), m) for m in part.messages)
+        part.messages = [merged[o] for o in sorted(merged)]
+
     def release(self, partition: int) -> None:
         part = self._parts.get(partition)
         if part is not None:

@@ -141,15 +141,23 @@ class Pipeline:
                 f"message of {len(value)} bytes exceeds the limit of {self.max_message_bytes}"
             )
 
-    def _decode_json(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
-        payloads = [m.value() for m in msgs]
+    def validate_block(self, payloads: list[Any]) -> list[dict[str, Any]] | None:
+        """The rows of a JSON block whose every payload is valid, in one `validate_json`
+        (None: some payload fails; `decode` then finds which and why)."""
         if all(isinstance(p, bytes) and 0 < len(p) <= self.max_message_bytes for p in payloads):
             try:
                 rows = self.rows_adapter.validate_json(b"[" + b",".join(payloads) + b"]")
             except (ValidationError, ValueError):
-                rows = None
-            if rows is not None and len(rows) == len(payloads):
-                return [Item(m, r) for m, r in zip(msgs, rows, strict=True)], []
+                return None
+            if len(rows) == len(payloads):
+                return rows  # type: ignore[no-any-return]
+        return None
+
+    def _decode_json(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
+        payloads = [m.value() for m in msgs]
+        rows = self.validate_block(payloads)
+        if rows is not None:
+            return [Item(m, r) for m, r in zip(msgs, rows, strict=True)], []
         items: list[Item] = []
         failures: list[Failure] = []
         for m, p in zip(msgs, payloads, strict=True):

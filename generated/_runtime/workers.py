@@ -144,10 +144,20 @@ def prepare_block(
     """Decode, validate, build the columns and Arrow tables of one block (None: do it in
     process — a value Arrow refuses, a conversion that fails)."""
     from .columns import Lineage
+    from .pipeline import gc_paused
 
     pyarrow: Any = importlib.import_module("pyarrow")
 
     pipeline, builders = _state(spec)
+    if pipeline.plain and spec.format == "json":
+        # The usual block: every payload valid. No message or item objects at all: the
+        # rows and the lineage (from the offsets and timestamps) go straight to columns.
+        with gc_paused():
+            rows = pipeline.validate_block(values)
+            if rows is not None:
+                lineage = Lineage.of(topic, partition, offsets, timestamps)
+                tables = _tables(pyarrow, builders, rows, lineage)
+                return None if tables is None else BlockResult([], tables, len(rows))
     msgs = [
         _Msg(v, o, t, partition, topic) for v, o, t in zip(values, offsets, timestamps, strict=True)
     ]
@@ -155,22 +165,31 @@ def prepare_block(
     index = {id(m): k for k, m in enumerate(msgs)}
     failed = sorted(index[id(f.msg)] for f in failures)
     routed, more = pipeline.route_items(items)
-    if more:
+    if more or any(len(r.rows) != len(items) for r in routed.values()):
         return None
+    tables = _tables(pyarrow, builders, [i.row for i in items], Lineage([i.msg for i in items]))
+    return None if tables is None else BlockResult(failed, tables, len(items))
+
+
+def _tables(
+    pyarrow: Any, builders: dict[str, Any], rows: list[Any], lineage: Any
+) -> dict[str, list[bytes]] | None:
+    """Every destination's Arrow IPC buffer of the rows (the plain path: all rows go to
+    every destination); None when a conversion fails or Arrow refuses a value."""
     tables: dict[str, list[bytes]] = {}
-    for name, r in routed.items():
+    for name, builder in builders.items():
         try:
-            data = builders[name].build(r.rows, Lineage([i.msg for i in r.items]))
+            data = builder.build(rows, lineage)
         except (TypeError, ValueError, OverflowError, ArithmeticError):
             return None
-        table = builders[name].to_arrow(data)
+        table = builder.to_arrow(data)
         if table is None:
             return None
         sink = pyarrow.BufferOutputStream()
         with pyarrow.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
         tables[name] = [sink.getvalue().to_pybytes()]
-    return BlockResult(failed, tables, len(items))
+    return tables
 
 
 # -- in the service process -------------------------------------------------
@@ -255,6 +274,12 @@ class WorkerPool:
             merged.rows += result.rows
             chunk += result.rows + len(result.failed)
         return merged
+
+    @staticmethod
+    def cancel(futures: list[Any] | None) -> None:
+        """Drop a block's chunks (those already running finish, unread)."""
+        for f in futures or ():
+            f.cancel()
 
     @staticmethod
     def done(futures: list[Any] | None) -> bool:

@@ -178,3 +178,53 @@ def test_a_dead_worker_means_the_block_is_processed_in_process(
 def test_hooks_or_one_worker_mean_in_process() -> None:
     r = worker_runner(events_models, FakeClient(), workers=1)
     assert r.start_workers() is None
+
+
+def test_next_batch_of_a_partition_held_meanwhile_goes_back_behind_the_held_records() -> None:
+    # The workers start on batch i+1 before batch i is stored; when storing i holds its
+    # partition for a retry, i+1's block of that partition is taken back into the batcher
+    # in offset order (held records first), the other partitions' blocks go on.
+    from moosegen.runtime.runner import Inflight
+
+    lifecycle.STOP.clear()
+    r = worker_runner(events_models, FakeClient())
+    r.assigned = {0, 1}
+    r.batcher.assign(0, None)
+    r.batcher.assign(1, None)
+    r.batcher.hold(0, [Msg(2, b"2"), Msg(3, b"3")], until=0.0)  # i cut before offset 2
+    r.batcher.add([Msg(6, b"6")])  # consumed while i was stored
+    b0, b1 = Block("events", 0, 4, 6), Block("events", 1, 0, 1)
+    nxt = Inflight([(b0, [Msg(4, b"4"), Msg(5, b"5")], None, 0), (b1, [Msg(0, b"x")], None, 0)])
+    kept = r.after(nxt, clear={1})
+    assert kept is not None and [b for b, *_ in kept.blocks] == [b1]
+    r.batcher.release(0)
+    (block, msgs), = [c for c in r.batcher.cut() if c[0].partition == 0]
+    assert [m.offset() for m in msgs] == [2, 3, 4, 5, 6] and block.start == 2
+    # stopping: nothing is taken back, an unclear partition's block is just dropped
+    lifecycle.STOP.set()
+    try:
+        assert r.after(Inflight([(b0, [], None, 0)]), clear=set()) is None
+    finally:
+        lifecycle.STOP.clear()
+
+
+def test_a_valid_block_and_one_with_failures_give_the_same_columns() -> None:
+    # All valid: rows and lineage go straight to columns (no message objects); one bad
+    # message: the per-message path. The good rows' tables are the same.
+    from moosegen.runtime.workers import prepare_block
+
+    cols = (*COLS, ColumnConfig("_topic", None, "LowCardinality(String)"),
+            ColumnConfig("_partition", None, "Int32"),
+            ColumnConfig("_timestamp", None, "DateTime64(3, 'UTC')"))
+    spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                      (DestinationConfig("events", cols),), 1 << 20)
+    values = [payload(k, f"u{k}") for k in range(4)]
+    stamps = [1767322000000 + k for k in range(4)]
+    fast = prepare_block(spec, "t", 3, values, [0, 1, 2, 3], stamps)
+    slow = prepare_block(spec, "t", 3, [*values, b"{bad"], [0, 1, 2, 3, 4], [*stamps, 0])
+    assert fast is not None and slow is not None
+    assert (fast.failed, slow.failed) == ([], [4])
+    a, b = table_from_ipc(fast.tables["events"]), table_from_ipc(slow.tables["events"])
+    assert a.equals(b) and a.num_rows == 4
+    assert a.column("_partition").to_pylist() == [3] * 4
+    assert a.column("_offset").to_pylist() == [0, 1, 2, 3]

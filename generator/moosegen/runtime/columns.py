@@ -86,13 +86,27 @@ class Lineage:
     partition becomes one repeated value.
     """
 
-    __slots__ = ("msgs",)
+    __slots__ = ("_given", "msgs")
 
     def __init__(self, msgs: Sequence[Any]) -> None:
         self.msgs = msgs
+        self._given: dict[str, list[Any]] | None = None
+
+    @classmethod
+    def of(cls, topic: str, partition: int, offsets: list[int], stamps: list[int]) -> Lineage:
+        """The lineage of one partition's messages given as their offsets and timestamps."""
+        lineage = cls(())
+        n = len(offsets)
+        lineage._given = {
+            "_topic": [topic] * n,
+            "_partition": [partition] * n,
+            "_offset": offsets,
+            "_timestamp_ms": stamps,
+        }
+        return lineage
 
     def __len__(self) -> int:
-        return len(self.msgs)
+        return len(self._given["_offset"]) if self._given is not None else len(self.msgs)
 
     def _same(self, method: str) -> list[Any]:
         values = list(map(operator.methodcaller(method), self.msgs))
@@ -101,6 +115,10 @@ class Lineage:
         return values
 
     def column(self, name: str) -> list[Any]:
+        if self._given is not None:
+            if name not in self._given:
+                raise ValueError(f"unknown lineage column {name!r}")
+            return list(self._given[name])
         if name == "_topic":
             return self._same("topic")
         if name == "_partition":

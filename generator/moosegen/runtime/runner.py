@@ -285,9 +285,26 @@ class Runner:
             ]
         )
 
-    def finish(self, inflight: Inflight) -> None:
+    def after(self, nxt: Inflight, clear: set[int]) -> Inflight | None:
+        """The next batch once the previous one is stored: its blocks whose partition is
+        not `clear` (an earlier block of it awaits a retry, or was not stored) are taken
+        back — into the batcher behind the held records, or dropped when stopping (their
+        plans are not committed: they are replayed)."""
+        keep: list[tuple[Block, list[Any], Any, int]] = []
+        for entry in nxt.blocks:
+            block, msgs, future, _ = entry
+            if block.partition in clear:
+                keep.append(entry)
+                continue
+            WorkerPool.cancel(future)
+            if block.partition in self.batcher.held() and not self.stop:
+                self.batcher.requeue(block.partition, msgs)
+        return Inflight(keep) if keep else None
+
+    def finish(self, inflight: Inflight) -> set[int]:
         """Collect the workers' results (in process where a worker failed), then plan,
-        store, dead-letter and commit exactly as `process` does."""
+        store, dead-letter and commit exactly as `process` does. Returns the partitions
+        whose blocks were all stored and committed, none held for a retry."""
         works: list[Work] = []
         for block, msgs, future, epoch in inflight.blocks:
             result = self.pool.result(future) if self.pool is not None else None
@@ -297,7 +314,15 @@ class Runner:
                 works.append(self.prepare(block, msgs))
             else:
                 works.append(self.prepare_prepared(block, msgs, result))
-        self.store_works(works)
+        done = set(self.store_works(works))
+        held = self.batcher.held()
+        clear = {p for p in self.assigned if p not in held}
+        for w in works:
+            if w.block is None or w.block not in done:
+                clear.difference_update(m.partition() for m in w.msgs[:1])
+                if w.block is not None:
+                    clear.discard(w.block.partition)
+        return clear
 
     def prepare_prepared(self, block: Block, msgs: list[Any], result: Any) -> Work:
         """`prepare` for a block a worker prepared: its failed messages are decoded again
@@ -370,11 +395,16 @@ class Runner:
                 got = self.gather(inflight)
                 if got:
                     last_message = time.monotonic()
-                if inflight is not None:
-                    # Workers prepared the previous batch while this one was consumed.
-                    done, inflight = inflight, None
-                    self.finish(done)
                 blocks = self.batcher.cut(self._positions())
+                if inflight is not None:
+                    # Workers prepared the previous batch while this one was consumed: they
+                    # start on this one now, while the previous one is stored here.
+                    done, inflight = inflight, None
+                    nxt = self.submit(blocks) if blocks and self.pool is not None else None
+                    blocks = []
+                    clear = self.finish(done)
+                    if nxt is not None:
+                        inflight = self.after(nxt, clear)
                 if blocks:
                     if self.pool is not None:
                         inflight = self.submit(blocks)
@@ -479,8 +509,9 @@ class Runner:
         works = [self.prepare(b, m) for b, m in blocks if b.partition in self.assigned]
         self.store_works(works)
 
-    def store_works(self, works: list[Work]) -> None:
-        """Commit the plans of the prepared blocks, store them, commit their ends."""
+    def store_works(self, works: list[Work]) -> list[Block]:
+        """Commit the plans of the prepared blocks, store them, commit their ends; returns
+        the blocks whose ends are committed."""
         from confluent_kafka import TopicPartition
 
         topic = self.config.topic
@@ -493,7 +524,7 @@ class Runner:
         try:
             self.commit(plans)
         except Abandon:
-            return
+            return []
         done: list[Block] = []
         try:
             for w in ready:
@@ -506,10 +537,11 @@ class Runner:
                 extra={"event": "abandon"},
             )
         finally:
-            self.commit_ends(done)
+            committed = self.commit_ends(done)
             self._update_lag()
+        return done if committed else []
 
-    def commit_ends(self, done: list[Block]) -> None:
+    def commit_ends(self, done: list[Block]) -> bool:
         from confluent_kafka import TopicPartition
 
         ends = [
@@ -518,13 +550,14 @@ class Runner:
             if b.partition in self.assigned
         ]
         if not ends:
-            return
+            return True
         try:
             self.commit(ends, give_up_on_stop=True)
         except Abandon:
-            return
+            return False
         for b in done:
             self._forget(b.partition, b.end)
+        return True
 
     def prepare(self, block: Block, msgs: list[Any]) -> Work:
         """Decode, validate, transform and route one block; cut it before a pending retry."""
