@@ -3,60 +3,14 @@
 
 from __future__ import annotations
 
-import enum
 import gc
 import importlib
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from .chvalues import arrow_column_converter, column_values_converter
 from .config import ColumnConfig
-
-Converter = Callable[[Any], Any]
-
-
-def _optional(module: str, name: str) -> Any:
-    """A function of a sibling runtime module that another target may not have shipped."""
-    try:
-        return getattr(importlib.import_module(f"{__package__}.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-# The value conversions of the ClickHouse target, when it ships them.
-_external_converter = _optional("chvalues", "column_converter")
-_external_column_converter = _optional("chvalues", "column_values_converter")
-_external_arrow_converter = _optional("chvalues", "arrow_column_converter")
-
-
-def _enum_value(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _deep_plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: _deep_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_deep_plain(v) for v in value)
-    return value
-
-
-def converter_for(ch_type: str) -> Converter | None:
-    """The per-value conversion a column needs before clickhouse-connect sees it (None: none)."""
-    if _external_converter is not None:
-        conv: Converter | None = _external_converter(ch_type)
-        return conv
-    inner = ch_type
-    for wrapper in ("LowCardinality(", "Nullable("):
-        if inner.startswith(wrapper):
-            inner = inner[len(wrapper) : -1]
-    if inner.startswith("Enum"):
-        return _enum_value
-    if inner.startswith(("Array(", "Map(", "Tuple(", "Variant(")):
-        return _deep_plain
-    return None
 
 
 def _datetime64_precision(ch_type: str) -> int | None:
@@ -131,20 +85,6 @@ class Lineage:
         raise ValueError(f"unknown lineage column {name!r}")
 
 
-ColumnConverter = Callable[[list[Any]], list[Any]]
-
-
-def column_converter_for(ch_type: str) -> ColumnConverter | None:
-    """The conversion of a whole column (a list in, a list out); None when there is none."""
-    if _external_column_converter is not None:
-        conv: ColumnConverter | None = _external_column_converter(ch_type)
-        return conv
-    one = converter_for(ch_type)
-    if one is None:
-        return None
-    return lambda values: [None if v is None else one(v) for v in values]
-
-
 class ColumnBuilder:
     """Builds the column lists of one destination; conversions are chosen once, per column."""
 
@@ -152,7 +92,7 @@ class ColumnBuilder:
         self.columns = list(columns)
         self.names = [c.name for c in self.columns]
         self.types = [c.type for c in self.columns]
-        self.converters = [column_converter_for(c.type) for c in self.columns]
+        self.converters = [column_values_converter(c.type) for c in self.columns]
         self._getters = [
             operator.itemgetter(c.field) if c.field is not None else None for c in self.columns
         ]
@@ -160,10 +100,7 @@ class ColumnBuilder:
         # passed to every insert (so no DESCRIBE per block); dropped after a failed insert.
         self._insert_types: dict[tuple[str, str | None], Any] = {}
         # Arrow: one converter per column when every column has one (else None: Native).
-        arrow = [
-            _external_arrow_converter(c.type) if _external_arrow_converter is not None else None
-            for c in self.columns
-        ]
+        arrow = [arrow_column_converter(c.type) for c in self.columns]
         self.arrow: list[Callable[[list[Any]], Any]] | None = (
             [a for a in arrow if a is not None] if all(a is not None for a in arrow) else None
         )
