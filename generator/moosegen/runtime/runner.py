@@ -345,26 +345,7 @@ class Runner:
             return self.prepare(block, msgs)
         failed = set(result.failed)
         good = [m for k, m in enumerate(msgs) if k not in failed]
-        work = Work(block, msgs, good=good, tables=tables)
-        retry = self._triage(
-            [(f, self._attempt(f.msg, "record"), "record") for f in failures], work.dead
-        )
-        if not retry:
-            return work
-        first = min(f.msg.offset() for f in retry)
-        until = time.monotonic() + self.config.dead_letter.retry_delay_ms / 1000
-        if block.fixed or first <= block.start:
-            self.hold(block.partition, msgs, until, block)
-            work.block = None
-            return work
-        self.hold(block.partition, [m for m in msgs if m.offset() >= first], until)
-        work.block = Block(block.topic, block.partition, block.start, first)
-        work.msgs = [m for m in msgs if m.offset() < first]
-        work.dead = [(f, n) for f, n in work.dead if f.msg.offset() < first]
-        kept = sum(1 for m in good if m.offset() < first)
-        work.good = good[:kept]
-        work.tables = {name: t.slice(0, kept) for name, t in tables.items()}
-        return work
+        return self._triage_and_cut(Work(block, msgs, good=good, tables=tables), failures)
 
     # -- main loop ---------------------------------------------------------
     def run(self) -> int:
@@ -575,8 +556,14 @@ class Runner:
             failures.extend(more)
         failed = {id(f.msg) for f in failures}
         work.items = [i for i in items if id(i.msg) not in failed]
-        # In offset order, up to the first record to retry: the records after it are
-        # prepared again once their partition is released, and decided then.
+        return self._triage_and_cut(work, failures)
+
+    def _triage_and_cut(self, work: Work, failures: list[Failure]) -> Work:
+        """Decide a prepared block's failures in offset order, up to the first record to
+        retry (the records after it are prepared again once their partition is released,
+        and decided then), and cut the block before that record."""
+        block, msgs = work.block, work.msgs
+        assert block is not None
         failures.sort(key=lambda f: f.msg.offset())
         retry = self._triage(
             [(f, self._attempt(f.msg, "record"), "record") for f in failures],
@@ -604,6 +591,10 @@ class Runner:
                 keep = [k for k, i in enumerate(r.items) if i.msg.offset() < first]
                 r.rows = [r.rows[k] for k in keep]
                 r.items = [r.items[k] for k in keep]
+        if work.tables is not None:  # prepared by a worker: its rows are `good`, in order
+            kept = sum(1 for m in work.good if m.offset() < first)
+            work.good = work.good[:kept]
+            work.tables = {name: t.slice(0, kept) for name, t in work.tables.items()}
         return work
 
     def store_work(self, work: Work) -> bool:

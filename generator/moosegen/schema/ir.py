@@ -125,18 +125,25 @@ def type_name(t: AvroType) -> str:
     return "union"
 
 
-def walk_named(root: AvroType) -> list[Named]:
-    """Every named type reachable from `root`, in first-seen depth-first order."""
-    seen: dict[int, Named] = {}
+def walk_named(*roots: AvroType, post_order: bool = False) -> list[Named]:
+    """Every named type reachable from `roots`, depth first, each once: in first-seen
+    order, or with `post_order` after the types it refers to (cycles broken at the back
+    edge), which is the order definitions must come in."""
+    seen: set[int] = set()
+    out: list[Named] = []
 
     def visit(t: AvroType) -> None:
         if isinstance(t, Named):
             if id(t) in seen:
                 return
-            seen[id(t)] = t
+            seen.add(id(t))
+            if not post_order:
+                out.append(t)
             if isinstance(t, Record):
                 for f in t.fields:
                     visit(f.type)
+            if post_order:
+                out.append(t)
         elif isinstance(t, Array):
             visit(t.items)
         elif isinstance(t, Map):
@@ -145,5 +152,6 @@ def walk_named(root: AvroType) -> list[Named]:
             for b in t.branches:
                 visit(b)
 
-    visit(root)
-    return list(seen.values())
+    for root in roots:
+        visit(root)
+    return out

@@ -31,28 +31,7 @@ from moosegen.targets.pydantic_source import (
 
 def _records_post_order(roots: list[Record]) -> list[Record]:
     """Records with their dependencies first (cycles broken at the back edge)."""
-    out: dict[str, Record] = {}
-    visiting: set[str] = set()
-
-    def visit(t: Any) -> None:
-        if isinstance(t, Record):
-            if t.fullname in out or t.fullname in visiting:
-                return
-            visiting.add(t.fullname)
-            for f in t.fields:
-                visit(f.type)
-            out[t.fullname] = t
-        elif isinstance(t, Array):
-            visit(t.items)
-        elif isinstance(t, Map):
-            visit(t.values)
-        elif isinstance(t, UnionType):
-            for b in t.branches:
-                visit(b)
-
-    for root in roots:
-        visit(root)
-    return list(out.values())
+    return [t for t in walk_named(*roots, post_order=True) if isinstance(t, Record)]
 
 
 def _references(t: Any) -> set[str]:
