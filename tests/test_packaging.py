@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -33,10 +34,21 @@ def test_wheel_builds_the_example_project(tmp_path: Path) -> None:
     )
     wheel = next(dist.glob("moosegen-*.whl"))
     env_dir = tmp_path / "venv"
-    # Dependencies come from this interpreter's site-packages; the package itself only
-    # from the wheel, so templates found at run time prove the wheel ships them.
-    venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
+    # Dependencies come from the site-packages of the interpreter running the tests (a
+    # venv's own, not its base interpreter's); the package itself only from the wheel,
+    # so templates found at run time prove the wheel ships them. A path in a .pth file
+    # is added without processing that folder's own .pth files, so an editable install
+    # of moosegen there stays invisible.
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    env_site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    ours = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    (Path(env_site) / "test-deps.pth").write_text("".join(p + "\n" for p in ours))
     clean_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     subprocess.run(
         [python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from moosegen import compat, render
+from moosegen import compat, pyformat, render
 from moosegen.compat.history import (
     LocalRegistry,
     PlannedVersion,
@@ -132,6 +132,16 @@ def generate(
             )
     if has_errors(diags):
         return BuildResult(diags, project=project)
+    sources = {u.stream.package: u.stream.source for u in units}
+    try:
+        formatted = pyformat.format_python(
+            {name: data.decode("utf-8") for name, data in files.items() if name.endswith(".py")}
+        )
+    except pyformat.FormatError as exc:
+        where = next((sources[n.split("/")[0]] for n in files if n.split("/")[0] in sources), "")
+        diags.append(Diagnostic(where, 1, 1, "error", "FORMAT_FAILED", str(exc), "TEMPLATE"))
+        return BuildResult(diags, project=project)
+    files.update({name: text.encode("utf-8") for name, text in formatted.items()})
     files.update(runtime_files())
     streams = {
         u.stream.package: {
