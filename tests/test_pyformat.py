@@ -45,5 +45,5 @@ def test_imports_are_sorted_and_code_formatted() -> None:
     text = "from typing import Any\nimport uuid\nfrom pydantic import BaseModel\nx = {'a':1}\n"
     out = pyformat.format_python({"m/models.py": text})["m/models.py"]
     assert out == (
-        "import uuid\nfrom typing import Any\n\nfrom pydantic import BaseModel\n\nx = {\"a\": 1}\n"
+        'import uuid\nfrom typing import Any\n\nfrom pydantic import BaseModel\n\nx = {"a": 1}\n'
     )
