@@ -26,7 +26,7 @@ class FormatError(Exception):
 @cache
 def ruff_binary() -> str:
     try:
-        from ruff.__main__ import find_ruff_bin
+        from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
     except ImportError as exc:
         raise FormatError(f"the ruff package (=={RUFF_VERSION}) is not installed") from exc
     binary = str(find_ruff_bin())
