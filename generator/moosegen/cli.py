@@ -85,12 +85,23 @@ def build(
     specs_dir: Path, output: Path | None, templates: Path | None, error_format: ErrorFormat
 ) -> None:
     """Check schema changes, then render every stream of SPECS_DIR into the output folder."""
+    from moosegen import buildcache
+
+    if not specs_dir.is_dir():
+        fail(f"specs folder {specs_dir} does not exist")
+    hit = buildcache.lookup(
+        specs_dir, output, templates, buildcache.input_key(specs_dir, templates)
+    )
+    if hit is not None:
+        report(hit.warnings, error_format)
+        if error_format == "text":
+            click.echo(f"moosegen: {hit.file_count} files in {hit.output} (up to date)", err=True)
+        return
+
     from moosegen.build import generate
     from moosegen.compat.history import LocalRegistry, RegistryError
     from moosegen.output import OutputError, write_tree
 
-    if not specs_dir.is_dir():
-        fail(f"specs folder {specs_dir} does not exist")
     result = generate(specs_dir, templates)
     report(result.diagnostics, error_format)
     if has_errors(result.diagnostics):
@@ -109,6 +120,9 @@ def build(
         written, removed = write_tree(out, result.files)
     except (OutputError, RegistryError) as exc:
         fail(str(exc))
+    # Keyed after the registry was written: registering a version changes the specs folder.
+    key = buildcache.input_key(specs_dir, templates)
+    buildcache.store(specs_dir, output, templates, key, out, result.diagnostics)
     if error_format == "text":
         click.echo(
             f"moosegen: {len(result.files)} files in {out} "
@@ -148,13 +162,23 @@ def check(
     registry_url: str | None,
 ) -> None:
     """Fail (exit 1) on a breaking schema change or a stale output folder. Never writes."""
-    from moosegen.build import generate
-    from moosegen.output import check_tree, drift_diagnostics, input_diagnostics
+    from moosegen import buildcache
 
     if not specs_dir.is_dir():
         fail(f"specs folder {specs_dir} does not exist")
     if against_ref and registry_url:
         fail("give --against or --registry, not both")
+    # Another baseline than the local registry can change the verdict: never answered
+    # from the cache.
+    key = None if against_ref or registry_url else buildcache.input_key(specs_dir, templates)
+    hit = None if key is None else buildcache.lookup(specs_dir, output, templates, key)
+    if hit is not None:
+        report(hit.warnings, error_format)
+        sys.exit(EXIT_OK)
+
+    from moosegen.build import generate
+    from moosegen.output import check_tree, drift_diagnostics, input_diagnostics
+
     result = generate(specs_dir, templates, _baseline(specs_dir, against_ref, registry_url))
     diagnostics = list(result.diagnostics)
     if not has_errors(diagnostics):
@@ -184,6 +208,8 @@ def check(
                 if d.diff:
                     click.echo(d.diff, err=True, nl=False)
     report(diagnostics, error_format)
+    if key is not None and not has_errors(diagnostics):
+        buildcache.store(specs_dir, output, templates, key, out, diagnostics)
     sys.exit(exit_for(diagnostics))
 
 
