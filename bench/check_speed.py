@@ -93,7 +93,7 @@ def main() -> None:
             runs["check"].append(timed(check, root))
             runs["build (no change)"].append(timed([py, "-m", "moosegen", "build", "specs"], root))
             # An empty cache folder: the full pipeline, as on a fresh CI machine.
-            cold = {**os.environ, "MOOSEGEN_CACHE": str(root / f"empty-cache-{i}")}
+            cold = {**os.environ, "MOOSEGEN_BUILD_CACHE": str(root / f"empty-cache-{i}")}
             runs["check (no cache)"].append(timed(check, root, cold))
     med = {k: statistics.median(v) for k, v in runs.items()}
     print(f"{n} specs; first build {first:.2f} s; medians of {reps} interleaved runs:")

@@ -15,4 +15,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(GENERATOR), *filter(None, [os.environ.get("PYTHONPATH")])]
 )
 
+# Builds in tests take the full pipeline unless a test gives a cache folder of its own.
+os.environ.setdefault("MOOSEGEN_BUILD_CACHE", "off")
+
 pytest_plugins = ["tests.kafka_fixtures"]

@@ -16,14 +16,14 @@ from tests.helpers import REPO, moosegen
 def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     root = tmp_path / "project"
     shutil.copytree(REPO / "specs", root / "specs", ignore=shutil.ignore_patterns("__pycache__"))
-    env = {**os.environ, "MOOSEGEN_CACHE": str(tmp_path / "cache")}
+    env = {**os.environ, "MOOSEGEN_BUILD_CACHE": str(tmp_path / "cache")}
     built = moosegen("build", "specs", cwd=root, env=env)
     assert built.returncode == 0, built.stderr
     return root, env
 
 
 def _records(env: dict[str, str]) -> list[Path]:
-    return sorted((Path(env["MOOSEGEN_CACHE"]) / "builds").glob("*.json"))
+    return sorted(Path(env["MOOSEGEN_BUILD_CACHE"]).glob("*.json"))
 
 
 def test_an_unchanged_project_is_answered_from_the_record(

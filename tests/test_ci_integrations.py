@@ -19,7 +19,7 @@ PAGE_VIEWS_AVSC = "page_views.avsc"
 def _project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     root = tmp_path / "project"
     shutil.copytree(REPO / "specs", root / "specs", ignore=shutil.ignore_patterns("__pycache__"))
-    env = {**os.environ, "MOOSEGEN_CACHE": str(tmp_path / "cache")}
+    env = {**os.environ, "MOOSEGEN_BUILD_CACHE": str(tmp_path / "cache")}
     _moosegen(["build", "specs"], root, env, expect=0)
     return root, env
 

@@ -26,7 +26,13 @@ GENERATOR_ROOT = Path(__file__).resolve().parent
 _SKIPPED_DIRS = {"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".git"}
 
 
-def cache_dir() -> Path:
+def cache_dir() -> Path | None:
+    """`MOOSEGEN_BUILD_CACHE` (`off` disables), else `builds/` in moosegen's cache folder."""
+    chosen = os.environ.get("MOOSEGEN_BUILD_CACHE")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
     base = os.environ.get("MOOSEGEN_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "moosegen"
     )
@@ -74,20 +80,26 @@ class Record:
     warnings: list[Diagnostic]
 
 
-def _entry(specs_dir: Path, output: Path | None, user_templates: Path | None) -> Path:
+def _entry(specs_dir: Path, output: Path | None, user_templates: Path | None) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
     # Diagnostics name paths as given on the command line: the working folder counts.
     who = json.dumps(
         [os.getcwd(), str(specs_dir), str(output) if output else None, str(user_templates)]
     )
-    return cache_dir() / (hashlib.sha256(who.encode()).hexdigest()[:32] + ".json")
+    return folder / (hashlib.sha256(who.encode()).hexdigest()[:32] + ".json")
 
 
 def lookup(
     specs_dir: Path, output: Path | None, user_templates: Path | None, key: str
 ) -> Record | None:
     """The record of the last build with this key, if the output tree still matches it."""
+    entry = _entry(specs_dir, output, user_templates)
+    if entry is None:
+        return None
     try:
-        raw = json.loads(_entry(specs_dir, output, user_templates).read_text())
+        raw = json.loads(entry.read_text())
         record = Record(
             raw["key"],
             raw["output"],
@@ -124,6 +136,9 @@ def store(
     diagnostics: list[Diagnostic],
 ) -> None:
     """Remember a build that succeeded and whose tree `out` now holds; best effort."""
+    entry = _entry(specs_dir, output, user_templates)
+    if entry is None:
+        return
     try:
         manifest = (out / MANIFEST).read_bytes()
         record = {
@@ -133,7 +148,6 @@ def store(
             "file_count": len(json.loads(manifest)["files"]) + 1,
             "warnings": [d.__dict__ for d in diagnostics if d.severity != "error"],
         }
-        entry = _entry(specs_dir, output, user_templates)
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(record))
