@@ -53,7 +53,7 @@ fields:
   id: string
   ts: timestamp-millis
   region: string
-  kind: {type: enum, name: Kind, symbols: [click, view, purchase]}
+  kind: {type: enum, name: Kind_STREAM, symbols: [click, view, purchase]}
   amount: {type: decimal, precision: 18, scale: 4}
   score: double
   tags: {type: array, items: string}
@@ -86,7 +86,7 @@ def spec(stream: str, fmt: str, partitions: int, batch: int, hook: str | None) -
         f"stream: {stream}\nformat: {fmt}\nkey: [id]\n"
         f"topic: {{partitions: {partitions}, retention: forever}}\n"
         "table: {order_by: [id], columns: {region: {low_cardinality: true}}}\n"
-        f"batch: {{size: {batch}, timeout: 1s}}\n{extra}{FIELDS}"
+        f"batch: {{size: {batch}, timeout: 1s}}\n{extra}{FIELDS.replace("STREAM", stream)}"
     )
 
 
@@ -99,13 +99,15 @@ def build(root: Path, partitions: int, batch: int, cases: list[str]) -> None:
         (specs / f"{stream}.yaml").write_text(spec(stream, fmt, partitions, batch, hook))
     (root / "bench_hooks.py").write_text(HOOKS)
     env = {**os.environ, "PYTHONPATH": str(REPO / "generator")}
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "moosegen", "build", "specs"],
         cwd=root,
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"moosegen build failed:\n{done.stderr}")
 
 
 def records(n: int, seed: int = 7) -> list[dict[str, Any]]:
