@@ -86,7 +86,7 @@ def spec(stream: str, fmt: str, partitions: int, batch: int, hook: str | None) -
         f"stream: {stream}\nformat: {fmt}\nkey: [id]\n"
         f"topic: {{partitions: {partitions}, retention: forever}}\n"
         "table: {order_by: [id], columns: {region: {low_cardinality: true}}}\n"
-        f"batch: {{size: {batch}, timeout: 1s}}\n{extra}{FIELDS.replace("STREAM", stream)}"
+        f"batch: {{size: {batch}, timeout: 1s}}\n{extra}{FIELDS.replace('STREAM', stream)}"
     )
 
 
