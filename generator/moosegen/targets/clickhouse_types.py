@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moosegen.runtime.chvalues import CHType, parse_type, quote_identifier, quote_string
+from moosegen.runtime.sqltext import LINE_TERMINATORS, SqlTextError, pieces
 from moosegen.schema.ir import (
     Array,
     AvroType,
@@ -340,40 +341,35 @@ def _bytes_literal(raw: bytes) -> str:
 
 
 def expression_problem(text: str) -> str | None:
-    """Why a user SQL expression is refused, or None. Conservative: no statements, no comments."""
+    """Why a user SQL expression is refused, or None.
+
+    Read as ClickHouse's lexer reads it (sqltext): one expression, so no `;`,
+    no comment, balanced parentheses outside literals, and no line terminator
+    or control character anywhere, so the text stays on its line.
+    """
     if not text.strip():
         return "empty expression"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
-        return "control characters (including newlines) are not allowed"
+    bad = next((c for c in text if c in LINE_TERMINATORS or ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if bad is not None:
+        return f"line terminators and control characters ({bad!r}) are not allowed"
+    try:
+        parts = pieces(text)
+    except SqlTextError as exc:
+        return str(exc)
     depth = 0
-    quote: str | None = None
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == quote:
-                if text[i + 1 : i + 2] == quote:
-                    i += 2
-                    continue
-                quote = None
-        elif c in "'\"`":
-            quote = c
-        elif c == ";":
-            return "';' is not allowed: one expression, not statements"
-        elif text.startswith(("--", "/*", "*/"), i) or c == "#":
+    for piece in parts:
+        if piece.kind == "comment":
             return "SQL comments are not allowed"
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
+        if piece.kind != "code":
+            continue
+        if ";" in piece.text:
+            return "';' is not allowed: one expression, not statements"
+        if "#" in piece.text or "*/" in piece.text:
+            return "SQL comments are not allowed"
+        for c in piece.text:
+            depth += {"(": 1, ")": -1}.get(c, 0)
             if depth < 0:
                 return "unbalanced parentheses"
-        i += 1
-    if quote:
-        return f"unterminated {quote} quote"
     if depth:
         return "unbalanced parentheses"
     return None
