@@ -3,8 +3,9 @@
 
 `generated/<stream>/migrations/NNNN_<name>.sql` holds one or more statements
 separated by a line `-- moosegen:statement` (clickhouse-connect runs one
-statement per command). Table names in the files are unqualified: they run in
-`database`, where the table `_moosegen_migrations` records what was applied.
+statement per command); the file is split by its SQL structure (see sqltext).
+Table names in the files are unqualified: they run in `database`, where the
+table `_moosegen_migrations` records what was applied.
 Every statement is idempotent (IF NOT EXISTS / IF EXISTS / MODIFY to the same
 type), so a run interrupted half-way is finished by running again.
 """
@@ -17,6 +18,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .sqltext import Piece, SqlTextError, pieces
+
 MARKER = "-- moosegen:statement"
 TABLE = "_moosegen_migrations"
 FILE_RE = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql\Z")
@@ -28,18 +31,46 @@ class MigrationError(Exception):
 
 
 def split_statements(text: str) -> list[str]:
-    """The statements of one migration file, without the comment-only chunks."""
+    """The statements of one migration file, comments removed, each run on its own.
+
+    The file is read by its SQL structure: only a marker comment standing on its
+    own line splits it, never one inside a literal; a `;` anywhere but at the
+    end of a statement is refused, so a file never runs more statements than it
+    declares.
+    """
     statements: list[str] = []
     chunk: list[str] = []
-    for line in [*text.splitlines(), MARKER]:
-        if line.strip() == MARKER:
-            body = "\n".join(chunk).strip()
-            if any(s.strip() and not s.strip().startswith("--") for s in chunk):
-                statements.append(body.rstrip(";").rstrip())
+    line_start = True
+    for piece in _pieces(text):
+        if line_start and piece.kind == "comment" and piece.text.rstrip(" \t\r") == MARKER:
+            statements += _statement(chunk)
             chunk = []
         else:
-            chunk.append(line)
-    return statements
+            chunk.append("" if piece.kind == "comment" else piece.text)
+        line_start = piece.text.endswith("\n")
+    return statements + _statement(chunk)
+
+
+def _pieces(text: str) -> list[Piece]:
+    try:
+        return pieces(text)
+    except SqlTextError as exc:
+        raise MigrationError(f"a migration does not scan as SQL: {exc}") from exc
+
+
+def _statement(chunk: list[str]) -> list[str]:
+    """The one statement of a chunk (none if it is only comments and blanks)."""
+    body = "".join(chunk).strip()
+    if body.endswith(";"):
+        body = body[:-1].rstrip()
+    if not body:
+        return []
+    if any(p.kind == "code" and ";" in p.text for p in pieces(body)):
+        raise MigrationError(
+            f"a migration chunk holds more than one statement: {body[:80]!r}; "
+            f"separate statements with a line {MARKER!r}"
+        )
+    return [body]
 
 
 def checksum(text: str) -> str:

@@ -8,6 +8,9 @@ from typing import Any
 
 import jinja2
 
+from moosegen.runtime.chvalues import quote_identifier, quote_string
+from moosegen.runtime.sqltext import inert_comment
+
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 SOURCE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -31,6 +34,9 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["pyrepr"] = repr
+    env.filters["sql_ident"] = quote_identifier
+    env.filters["sql_string"] = quote_string
+    env.filters["sql_comment"] = inert_comment
     env.filters["json"] = lambda value, indent=None: json.dumps(
         value, indent=indent, ensure_ascii=False, sort_keys=False
     )

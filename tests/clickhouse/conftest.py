@@ -17,11 +17,12 @@ import pytest
 clickhouse_connect = pytest.importorskip("clickhouse_connect")
 pytest.importorskip("chdb")
 
+from moosegen import render  # noqa: E402
 from moosegen.build import generate  # noqa: E402
 from moosegen.diagnostics import Diagnostic  # noqa: E402
 from moosegen.schema.canonical import fingerprint  # noqa: E402
 from moosegen.spec.load import load_project  # noqa: E402
-from moosegen.targets import SchemaVersion, StreamUnit  # noqa: E402
+from moosegen.targets import SchemaVersion, StreamUnit, clickhouse  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 _counter = itertools.count(1)
@@ -89,3 +90,14 @@ def history_unit(
     assert stream is not None and config is not None
     versions = [SchemaVersion(i + 1, i + 1, fingerprint(r), r) for i, r in enumerate(records)]
     return StreamUnit(stream, config, versions)
+
+
+def migrations(unit: StreamUnit, diags: list[Diagnostic] | None = None) -> list[tuple[str, str]]:
+    """(file name, text) of every migration of `unit`, rendered by the built-in templates."""
+    env = render.environment()
+    jobs = clickhouse.render_jobs(clickhouse.plan(unit, diags), unit.header)
+    return [
+        (job.output.rsplit("/", 1)[1], render.render(env, job.template, job.context))
+        for job in jobs
+        if "/migrations/" in job.output
+    ]

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.clickhouse.conftest import history_unit
+from tests.clickhouse.conftest import history_unit, migrations
 from moosegen.diagnostics import Diagnostic
 from moosegen.runtime.chvalues import column_converter
 from moosegen.runtime.migrations import MigrationError, apply_migrations
-from moosegen.targets.clickhouse import columns, migrations
+from moosegen.targets.clickhouse import columns
 
 SPEC = """\
 stream: m

@@ -3,8 +3,9 @@
 
 `generated/<stream>/migrations/NNNN_<name>.sql` holds one or more statements
 separated by a line `-- moosegen:statement` (clickhouse-connect runs one
-statement per command); the file is split by its SQL structure (see sqltext). Table names in the files are unqualified: they run in
-`database`, where the table `_moosegen_migrations` records what was applied.
+statement per command); the file is split by its SQL structure (see sqltext).
+Table names in the files are unqualified: they run in `database`, where the
+table `_moosegen_migrations` records what was applied.
 Every statement is idempotent (IF NOT EXISTS / IF EXISTS / MODIFY to the same
 type), so a run interrupted half-way is finished by running again.
 """
