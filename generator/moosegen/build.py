@@ -106,10 +106,10 @@ def generate(
         try:
             files[job.output] = render.render(env, job.template, job.context).encode("utf-8")
         except jinja2.TemplateError as exc:
-            line = getattr(exc, "lineno", None) or 1
+            path, line = render.error_location(exc, f"templates/{job.template}")
             diags.append(
                 Diagnostic(
-                    f"templates/{job.template}",
+                    _display(path),
                     line,
                     1,
                     "error",
@@ -153,6 +153,14 @@ def generate(
     }
     files[MANIFEST] = manifest(files, streams, spec_inputs(specs_dir))
     return BuildResult(diags, files, project, sorted(planned.values(), key=lambda p: p.id), units)
+
+
+def _display(path: str) -> str:
+    """A template path as diagnostics show paths: relative to the working folder if inside."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
 
 
 def _plan_versions(project: Project, registry: LocalRegistry) -> dict[str, PlannedVersion]:

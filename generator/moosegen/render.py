@@ -45,3 +45,19 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
 
 def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
     return env.get_template(template).render(context)
+
+
+def error_location(exc: jinja2.TemplateError, template: str) -> tuple[str, int]:
+    """The template file and line an error comes from: a syntax error names them; for an
+    error while rendering, the innermost template frame of the traceback (Jinja rewrites
+    those frames to the template's file and line), which may be a user's override."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return exc.filename or exc.name or template, exc.lineno
+    found = (template, 1)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
