@@ -21,6 +21,7 @@ from moosegen.schema.ir import (
     Array,
     AvroType,
     Enum,
+    Field,
     Fixed,
     Loc,
     Map,
@@ -258,6 +259,8 @@ _TS_DIGITS = {
 
 def _literal(t: AvroType, value: Any, mapper: Mapper) -> str:
     if isinstance(t, Primitive):
+        if t.name == "null":
+            return "NULL"
         if t.name == "boolean":
             return "true" if value is True else "false" if value is False else _bad()
         if t.name in ("int", "long"):
@@ -306,18 +309,27 @@ def _literal(t: AvroType, value: Any, mapper: Mapper) -> str:
             raise NoLiteral()
         if mapper.map(t) == "String":  # recursive, stored as JSON
             return quote_string(json.dumps(value, sort_keys=True))
-        parts = []
-        for f in t.fields:
-            v = value[f.name] if f.name in value else f.default
-            parts.append(
-                _literal(f.type, v, mapper)
-                if not isinstance(f.type, UnionType)
-                else (default_literal(f.type, v, mapper.map(f.type), mapper) or "NULL")
-            )
-        return f"tuple({', '.join(parts)})"
+        return f"tuple({', '.join(_element_literal(f, value, mapper) for f in t.fields)})"
     if isinstance(t, UnionType):
         return "NULL" if value is None else _literal(t.branches[0], value, mapper)
     raise NoLiteral()
+
+
+def _element_literal(f: Field, value: dict[str, Any], mapper: Mapper) -> str:
+    """One element of a tuple literal: a nested null is NULL only where the element type
+    can hold it; a non-nullable element (a Tuple, an Array) gets its type's default."""
+    v = value[f.name] if f.name in value else f.default
+    if not isinstance(f.type, UnionType):
+        return _literal(f.type, v, mapper)
+    ch_type = mapper.map(f.type)
+    if v is not None:
+        lit = default_literal(f.type, v, ch_type, mapper)
+        if lit is None:
+            raise NoLiteral()
+        return lit
+    if ch_type.startswith(("Nullable(", "Variant(", "LowCardinality(Nullable(")):
+        return "NULL"
+    return f"defaultValueOfTypeName({quote_string(ch_type)})"
 
 
 def _bad() -> str:
