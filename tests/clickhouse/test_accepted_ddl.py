@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.clickhouse.conftest import build_into, diagnostics_of, history_unit, migrations, write_specs
+from tests.clickhouse.conftest import (
+    build_into,
+    diagnostics_of,
+    history_unit,
+    migrations,
+    write_specs,
+)
 from moosegen.diagnostics import Diagnostic
 from moosegen.runtime.migrations import apply_migrations
 from moosegen.targets.clickhouse import columns
@@ -32,7 +38,10 @@ SIMILAR = [
     },
     {
         "name": "raw",
-        "type": [{"type": "fixed", "name": "F8", "size": 8}, {"type": "fixed", "name": "F16", "size": 16}],
+        "type": [
+            {"type": "fixed", "name": "F8", "size": 8},
+            {"type": "fixed", "name": "F16", "size": 16},
+        ],
     },
     {"name": "shape", "type": [_record("A", "a"), _record("B", "b")]},
     {"name": "maybe", "type": ["null", "int", "double"]},
