@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.clickhouse.conftest import (
     build_into,
     diagnostics_of,
@@ -14,7 +15,7 @@ from tests.clickhouse.conftest import (
     write_specs,
 )
 from moosegen.diagnostics import Diagnostic
-from moosegen.runtime.migrations import apply_migrations
+from moosegen.runtime.migrations import apply_migrations, split_statements
 from moosegen.targets.clickhouse import columns
 
 SPEC = "stream: m\nschema: m.avsc\nkey: [id]\n"
@@ -155,3 +156,29 @@ def test_nested_nullable_record_default(tmp_path: Path, client: Any, database: s
     client.command("INSERT INTO m (id) VALUES ('k')")
     row = client.query("SELECT o.opt.x, o.maybe, o.s FROM m").result_rows
     assert row == [(0, None, "q")]
+
+
+def test_distributed_table_carries_the_variant_setting(tmp_path: Path, client: Any) -> None:
+    """Distributed copies the storage table's columns, so it needs the setting too. The
+    embedded engine has no cluster: past the type check it stops at the cluster look-up."""
+    specs = write_specs(
+        tmp_path / "specs",
+        {
+            "m.yaml": SPEC,
+            "m.avsc": _avsc([ID, SIMILAR[0]]),
+            "moosegen.yaml": "cluster: {name: main}\n",
+        },
+    )
+    out = build_into(specs, tmp_path / "gen")
+    storage, front = split_statements((out / "m" / "table.sql").read_text())
+    assert "Distributed(" in front and "allow_suspicious_variant_types = 1" in front
+    client.command(
+        "CREATE TABLE m_local (id String, num Variant(Int32, Float64)) "
+        "ENGINE = MergeTree ORDER BY id SETTINGS allow_suspicious_variant_types = 1"
+    )
+    local = front.replace(" ON CLUSTER `main`", "")
+    with pytest.raises(Exception, match="CLUSTER_DOESNT_EXIST"):
+        client.command(local)
+    without = local.replace("\nSETTINGS allow_suspicious_variant_types = 1", "")
+    with pytest.raises(Exception, match="similar types"):
+        client.command(without)
