@@ -110,7 +110,8 @@ def _heredoc_end(text: str, start: int) -> int | None:
 
 
 def inert_comment(text: str) -> str:
-    """`text` fit for a `--` comment: no character that could end the line is left raw."""
+    """`text` fit for a one-line comment (`--`, `#`): no character that could end the line
+    is left raw."""
     return "".join(
         (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
         if c in LINE_TERMINATORS or ord(c) < 0x20 or ord(c) == 0x7F
