@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import jinja2
-
 from moosegen import compat, pyformat, render
 from moosegen.compat.history import (
     LocalRegistry,
@@ -105,12 +103,11 @@ def generate(
     for job in jobs:
         try:
             files[job.output] = render.render(env, job.template, job.context).encode("utf-8")
-        except jinja2.TemplateError as exc:
-            line = getattr(exc, "lineno", None) or 1
+        except render.TemplateFailure as exc:
             diags.append(
                 Diagnostic(
-                    f"templates/{job.template}",
-                    line,
+                    exc.path,
+                    exc.line,
                     1,
                     "error",
                     "TEMPLATE_ERROR",
