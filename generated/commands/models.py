@@ -14,25 +14,27 @@ from uuid import UUID
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from .._runtime import avro_codec
-
-UnknownSchemaError = avro_codec.UnknownSchemaError
+from .._runtime import avro_codec, model_codecs
 
 SCHEMA_ID = 1
-SCHEMA_JSON = (
-    '{"name":"Commands","type":"record","doc":"Commands sent to the domain (CQRS write side)","fiel'
-    'ds":[{"name":"command_id","type":{"type":"string","logicalType":"uuid"}},{"name":"issued_at","'
-    'type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"aggregate_id","type":"string"'
-    '},{"name":"command","type":{"name":"Command","type":"enum","symbols":["create","update","delet'
-    'e"]}},{"name":"body","type":{"type":"map","values":"string"}},{"name":"issued_by","type":["nul'
-    'l","string"],"default":null}]}'
-)
-CANONICAL_FORM = (
-    '{"name":"Commands","type":"record","fields":[{"name":"command_id","type":"string"},{"name":"is'
-    'sued_at","type":"long"},{"name":"aggregate_id","type":"string"},{"name":"command","type":{"nam'
-    'e":"Command","type":"enum","symbols":["create","update","delete"]}},{"name":"body","type":{"ty'
-    'pe":"map","values":"string"}},{"name":"issued_by","type":["null","string"]}]}'
-)
+SCHEMA_JSON = """\
+{
+  "name": "Commands",
+  "type": "record",
+  "doc": "Commands sent to the domain (CQRS write side)",
+  "fields": [
+    {"name": "command_id", "type": {"type": "string", "logicalType": "uuid"}},
+    {"name": "issued_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "aggregate_id", "type": "string"},
+    {
+      "name": "command",
+      "type": {"name": "Command", "type": "enum", "symbols": ["create", "update", "delete"]}
+    },
+    {"name": "body", "type": {"type": "map", "values": "string"}},
+    {"name": "issued_by", "type": ["null", "string"], "default": null}
+  ]
+}"""
+CANONICAL_FORM = model_codecs.canonical_form(SCHEMA_JSON)
 FINGERPRINT_HEX = "92292e64c20cffb6"
 FINGERPRINT = bytes.fromhex(FINGERPRINT_HEX)
 # Every registered version of the subject, by schema id (the current one included).
@@ -82,50 +84,25 @@ class CommandsDict(TypedDict):
 MODEL = Commands
 ROWS: TypeAdapter[list[CommandsDict]] = TypeAdapter(list[CommandsDict], config=avro_codec.CONFIG)
 DESTINATIONS: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = {
-    "commands": (MODEL, ROWS),
+    "commands": (Commands, ROWS),
 }
 
-CODEC = avro_codec.Codec(SCHEMA_ID, WRITER_SCHEMAS)
+UnknownSchemaError = avro_codec.UnknownSchemaError
+CODEC: model_codecs.ModelCodec[Commands] = model_codecs.ModelCodec(SCHEMA_ID, WRITER_SCHEMAS)
+decode_avro = CODEC.decode_avro
+decode_single_object = CODEC.decode_single_object
+decode_confluent = CODEC.decode_confluent
+encode_json = CODEC.encode_json
+encode_avro = CODEC.encode_avro
+encode_single_object = CODEC.encode_single_object
+encode_confluent = CODEC.encode_confluent
 
 
-def decode_avro(body: bytes, writer_id: int | None = None) -> dict[str, Any]:
-    """An Avro body written with schema `writer_id` (default: current) as model input values."""
-    return CODEC.decode_avro(body, writer_id)
-
-
-def decode_single_object(data: bytes) -> dict[str, Any]:
-    """Avro single-object encoding (C3 01, fingerprint, body) from any registered version."""
-    return CODEC.decode_single_object(data)
-
-
-def decode_confluent(data: bytes) -> dict[str, Any]:
-    """Confluent wire format (0, big-endian schema id, body); UnknownSchemaError if not embedded."""
-    return CODEC.decode_confluent(data)
-
-
-def encode_json(model: BaseModel) -> bytes:
-    return model.model_dump_json(by_alias=True).encode("utf-8")
-
-
-def encode_avro(model: Commands) -> bytes:
-    return CODEC.encode_avro(model)
-
-
-def encode_single_object(model: Commands) -> bytes:
-    return CODEC.encode_single_object(model)
-
-
-def encode_confluent(model: Commands, schema_id: int = SCHEMA_ID) -> bytes:
-    return CODEC.encode_confluent(model, schema_id)
-
-
-class Producer(avro_codec.TypedProducer[Commands]):
+class Producer(model_codecs.ModelProducer[Commands]):
     """Produces `Commands` records to the stream's topic (see avro_codec.TypedProducer)."""
 
     TOPIC = "commands"
+    FORMAT = "json"
     KEY_FIELDS = KEY_FIELDS
     PARTITION_KEY_FIELDS = PARTITION_KEY_FIELDS
-    FORMAT = "json"
-
-    def serialize(self, record: Commands) -> bytes:
-        return encode_json(record)
+    CODEC = CODEC

@@ -12,23 +12,23 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from .._runtime import avro_codec
-
-UnknownSchemaError = avro_codec.UnknownSchemaError
+from .._runtime import avro_codec, model_codecs
 
 SCHEMA_ID = 2
-SCHEMA_JSON = (
-    '{"name":"com.example.store.DomainEvent","type":"record","doc":"One fact in the event store; th'
-    'e latest per aggregate survives compaction.","fields":[{"name":"aggregate_id","type":"string"}'
-    ',{"name":"sequence","type":"long"},{"name":"event_type","type":"string"},{"name":"occurred_at"'
-    ',"type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"payload","type":"string","d'
-    'oc":"The event body as JSON text."}]}'
-)
-CANONICAL_FORM = (
-    '{"name":"com.example.store.DomainEvent","type":"record","fields":[{"name":"aggregate_id","type'
-    '":"string"},{"name":"sequence","type":"long"},{"name":"event_type","type":"string"},{"name":"o'
-    'ccurred_at","type":"long"},{"name":"payload","type":"string"}]}'
-)
+SCHEMA_JSON = """\
+{
+  "name": "com.example.store.DomainEvent",
+  "type": "record",
+  "doc": "One fact in the event store; the latest per aggregate survives compaction.",
+  "fields": [
+    {"name": "aggregate_id", "type": "string"},
+    {"name": "sequence", "type": "long"},
+    {"name": "event_type", "type": "string"},
+    {"name": "occurred_at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+    {"name": "payload", "type": "string", "doc": "The event body as JSON text."}
+  ]
+}"""
+CANONICAL_FORM = model_codecs.canonical_form(SCHEMA_JSON)
 FINGERPRINT_HEX = "b80f0b50c8ba2b94"
 FINGERPRINT = bytes.fromhex(FINGERPRINT_HEX)
 # Every registered version of the subject, by schema id (the current one included).
@@ -67,54 +67,28 @@ class DomainEventDict(TypedDict):
 
 MODEL = DomainEvent
 ROWS: TypeAdapter[list[DomainEventDict]] = TypeAdapter(
-    list[DomainEventDict],
-    config=avro_codec.CONFIG,
+    list[DomainEventDict], config=avro_codec.CONFIG
 )
 DESTINATIONS: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = {
-    "domain_events": (MODEL, ROWS),
+    "domain_events": (DomainEvent, ROWS),
 }
 
-CODEC = avro_codec.Codec(SCHEMA_ID, WRITER_SCHEMAS)
+UnknownSchemaError = avro_codec.UnknownSchemaError
+CODEC: model_codecs.ModelCodec[DomainEvent] = model_codecs.ModelCodec(SCHEMA_ID, WRITER_SCHEMAS)
+decode_avro = CODEC.decode_avro
+decode_single_object = CODEC.decode_single_object
+decode_confluent = CODEC.decode_confluent
+encode_json = CODEC.encode_json
+encode_avro = CODEC.encode_avro
+encode_single_object = CODEC.encode_single_object
+encode_confluent = CODEC.encode_confluent
 
 
-def decode_avro(body: bytes, writer_id: int | None = None) -> dict[str, Any]:
-    """An Avro body written with schema `writer_id` (default: current) as model input values."""
-    return CODEC.decode_avro(body, writer_id)
-
-
-def decode_single_object(data: bytes) -> dict[str, Any]:
-    """Avro single-object encoding (C3 01, fingerprint, body) from any registered version."""
-    return CODEC.decode_single_object(data)
-
-
-def decode_confluent(data: bytes) -> dict[str, Any]:
-    """Confluent wire format (0, big-endian schema id, body); UnknownSchemaError if not embedded."""
-    return CODEC.decode_confluent(data)
-
-
-def encode_json(model: BaseModel) -> bytes:
-    return model.model_dump_json(by_alias=True).encode("utf-8")
-
-
-def encode_avro(model: DomainEvent) -> bytes:
-    return CODEC.encode_avro(model)
-
-
-def encode_single_object(model: DomainEvent) -> bytes:
-    return CODEC.encode_single_object(model)
-
-
-def encode_confluent(model: DomainEvent, schema_id: int = SCHEMA_ID) -> bytes:
-    return CODEC.encode_confluent(model, schema_id)
-
-
-class Producer(avro_codec.TypedProducer[DomainEvent]):
+class Producer(model_codecs.ModelProducer[DomainEvent]):
     """Produces `DomainEvent` records to the stream's topic (see avro_codec.TypedProducer)."""
 
     TOPIC = "domain_events"
+    FORMAT = "json"
     KEY_FIELDS = KEY_FIELDS
     PARTITION_KEY_FIELDS = PARTITION_KEY_FIELDS
-    FORMAT = "json"
-
-    def serialize(self, record: DomainEvent) -> bytes:
-        return encode_json(record)
+    CODEC = CODEC

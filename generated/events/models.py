@@ -15,29 +15,43 @@ from uuid import UUID
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from .._runtime import avro_codec
-
-UnknownSchemaError = avro_codec.UnknownSchemaError
+from .._runtime import avro_codec, model_codecs
 
 SCHEMA_ID = 3
-SCHEMA_JSON = (
-    '{"name":"com.example.events.Event","type":"record","doc":"A user activity event.","fields":[{"'
-    'name":"id","type":{"type":"string","logicalType":"uuid"},"doc":"Unique event id."},{"name":"ti'
-    'mestamp","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"user_id","type":"st'
-    'ring"},{"name":"event_type","type":{"name":"com.example.events.EventType","type":"enum","symbo'
-    'ls":["click","view","purchase","analytics","important"],"default":"click"},"default":"click"},'
-    '{"name":"amount","type":["null",{"type":"bytes","logicalType":"decimal","precision":18,"scale"'
-    ':4}],"default":null},{"name":"data","type":{"type":"map","values":"string"},"default":{}},{"na'
-    'me":"processed_by","type":["null","string"],"default":null,"doc":"Set by the enrich transform.'
-    '"}]}'
-)
-CANONICAL_FORM = (
-    '{"name":"com.example.events.Event","type":"record","fields":[{"name":"id","type":"string"},{"n'
-    'ame":"timestamp","type":"long"},{"name":"user_id","type":"string"},{"name":"event_type","type"'
-    ':{"name":"com.example.events.EventType","type":"enum","symbols":["click","view","purchase","an'
-    'alytics","important"]}},{"name":"amount","type":["null","bytes"]},{"name":"data","type":{"type'
-    '":"map","values":"string"}},{"name":"processed_by","type":["null","string"]}]}'
-)
+SCHEMA_JSON = """\
+{
+  "name": "com.example.events.Event",
+  "type": "record",
+  "doc": "A user activity event.",
+  "fields": [
+    {"name": "id", "type": {"type": "string", "logicalType": "uuid"}, "doc": "Unique event id."},
+    {"name": "timestamp", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "user_id", "type": "string"},
+    {
+      "name": "event_type",
+      "type": {
+        "name": "com.example.events.EventType",
+        "type": "enum",
+        "symbols": ["click", "view", "purchase", "analytics", "important"],
+        "default": "click"
+      },
+      "default": "click"
+    },
+    {
+      "name": "amount",
+      "type": ["null", {"type": "bytes", "logicalType": "decimal", "precision": 18, "scale": 4}],
+      "default": null
+    },
+    {"name": "data", "type": {"type": "map", "values": "string"}, "default": {}},
+    {
+      "name": "processed_by",
+      "type": ["null", "string"],
+      "default": null,
+      "doc": "Set by the enrich transform."
+    }
+  ]
+}"""
+CANONICAL_FORM = model_codecs.canonical_form(SCHEMA_JSON)
 FINGERPRINT_HEX = "dd187c5b44e303d9"
 FINGERPRINT = bytes.fromhex(FINGERPRINT_HEX)
 # Every registered version of the subject, by schema id (the current one included).
@@ -74,8 +88,7 @@ class Event(BaseModel):
     amount: Annotated[Decimal, avro_codec.DecimalDigits(18, 4)] | None = None
     data: dict[str, avro_codec.String] = Field(default_factory=dict)
     processed_by: avro_codec.String | None = Field(
-        default=None,
-        description="Set by the enrich transform.",
+        default=None, description="Set by the enrich transform."
     )
 
 
@@ -99,13 +112,11 @@ class EventDict(TypedDict):
     user_id: avro_codec.String
     event_type: Annotated[EventType, Field(default=EventType.click)]
     amount: Annotated[
-        Annotated[Decimal, avro_codec.DecimalDigits(18, 4)] | None,
-        Field(default=None),
+        Annotated[Decimal, avro_codec.DecimalDigits(18, 4)] | None, Field(default=None)
     ]
     data: Annotated[dict[str, avro_codec.String], Field(default_factory=dict)]
     processed_by: Annotated[
-        avro_codec.String | None,
-        Field(default=None, description="Set by the enrich transform."),
+        avro_codec.String | None, Field(default=None, description="Set by the enrich transform.")
     ]
 
 
@@ -121,55 +132,29 @@ class AnalyticsEventDict(TypedDict):
 MODEL = Event
 ROWS: TypeAdapter[list[EventDict]] = TypeAdapter(list[EventDict], config=avro_codec.CONFIG)
 ANALYTICS_EVENTS_ROWS: TypeAdapter[list[AnalyticsEventDict]] = TypeAdapter(
-    list[AnalyticsEventDict],
-    config=avro_codec.CONFIG,
+    list[AnalyticsEventDict], config=avro_codec.CONFIG
 )
 DESTINATIONS: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = {
-    "events": (MODEL, ROWS),
+    "events": (Event, ROWS),
     "analytics_events": (AnalyticsEvent, ANALYTICS_EVENTS_ROWS),
 }
 
-CODEC = avro_codec.Codec(SCHEMA_ID, WRITER_SCHEMAS)
+UnknownSchemaError = avro_codec.UnknownSchemaError
+CODEC: model_codecs.ModelCodec[Event] = model_codecs.ModelCodec(SCHEMA_ID, WRITER_SCHEMAS)
+decode_avro = CODEC.decode_avro
+decode_single_object = CODEC.decode_single_object
+decode_confluent = CODEC.decode_confluent
+encode_json = CODEC.encode_json
+encode_avro = CODEC.encode_avro
+encode_single_object = CODEC.encode_single_object
+encode_confluent = CODEC.encode_confluent
 
 
-def decode_avro(body: bytes, writer_id: int | None = None) -> dict[str, Any]:
-    """An Avro body written with schema `writer_id` (default: current) as model input values."""
-    return CODEC.decode_avro(body, writer_id)
-
-
-def decode_single_object(data: bytes) -> dict[str, Any]:
-    """Avro single-object encoding (C3 01, fingerprint, body) from any registered version."""
-    return CODEC.decode_single_object(data)
-
-
-def decode_confluent(data: bytes) -> dict[str, Any]:
-    """Confluent wire format (0, big-endian schema id, body); UnknownSchemaError if not embedded."""
-    return CODEC.decode_confluent(data)
-
-
-def encode_json(model: BaseModel) -> bytes:
-    return model.model_dump_json(by_alias=True).encode("utf-8")
-
-
-def encode_avro(model: Event) -> bytes:
-    return CODEC.encode_avro(model)
-
-
-def encode_single_object(model: Event) -> bytes:
-    return CODEC.encode_single_object(model)
-
-
-def encode_confluent(model: Event, schema_id: int = SCHEMA_ID) -> bytes:
-    return CODEC.encode_confluent(model, schema_id)
-
-
-class Producer(avro_codec.TypedProducer[Event]):
+class Producer(model_codecs.ModelProducer[Event]):
     """Produces `Event` records to the stream's topic (see avro_codec.TypedProducer)."""
 
     TOPIC = "events"
+    FORMAT = "json"
     KEY_FIELDS = KEY_FIELDS
     PARTITION_KEY_FIELDS = PARTITION_KEY_FIELDS
-    FORMAT = "json"
-
-    def serialize(self, record: Event) -> bytes:
-        return encode_json(record)
+    CODEC = CODEC

@@ -13,35 +13,47 @@ from uuid import UUID
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from .._runtime import avro_codec
-
-UnknownSchemaError = avro_codec.UnknownSchemaError
+from .._runtime import avro_codec, model_codecs
 
 SCHEMA_ID = 7
-SCHEMA_JSON = (
-    '{"name":"com.example.web.PageView","type":"record","fields":[{"name":"view_id","type":{"type":'
-    '"string","logicalType":"uuid"}},{"name":"viewed_at","type":{"type":"long","logicalType":"times'
-    'tamp-millis"}},{"name":"url","type":"string"},{"name":"duration_ms","type":"long"},{"name":"re'
-    'ferrer","type":"string","default":""}]}'
-)
-CANONICAL_FORM = (
-    '{"name":"com.example.web.PageView","type":"record","fields":[{"name":"view_id","type":"string"'
-    '},{"name":"viewed_at","type":"long"},{"name":"url","type":"string"},{"name":"duration_ms","typ'
-    'e":"long"},{"name":"referrer","type":"string"}]}'
-)
+_SCHEMA_V1 = """\
+{
+  "name": "com.example.web.PageView",
+  "type": "record",
+  "fields": [
+    {"name": "view_id", "type": {"type": "string", "logicalType": "uuid"}},
+    {"name": "viewed_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "url", "type": "string"},
+    {"name": "duration_ms", "type": "int"}
+  ]
+}"""
+_SCHEMA_V2 = """\
+{
+  "name": "com.example.web.PageView",
+  "type": "record",
+  "fields": [
+    {"name": "view_id", "type": {"type": "string", "logicalType": "uuid"}},
+    {"name": "viewed_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "url", "type": "string"},
+    {"name": "duration_ms", "type": "int"},
+    {"name": "referrer", "type": "string", "default": ""}
+  ]
+}"""
+SCHEMA_JSON = """\
+{
+  "name": "com.example.web.PageView",
+  "type": "record",
+  "fields": [
+    {"name": "view_id", "type": {"type": "string", "logicalType": "uuid"}},
+    {"name": "viewed_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "url", "type": "string"},
+    {"name": "duration_ms", "type": "long"},
+    {"name": "referrer", "type": "string", "default": ""}
+  ]
+}"""
+CANONICAL_FORM = model_codecs.canonical_form(SCHEMA_JSON)
 FINGERPRINT_HEX = "01730c06e384c26f"
 FINGERPRINT = bytes.fromhex(FINGERPRINT_HEX)
-_SCHEMA_V1 = (
-    '{"name":"com.example.web.PageView","type":"record","fields":[{"name":"view_id","type":{"type":'
-    '"string","logicalType":"uuid"}},{"name":"viewed_at","type":{"type":"long","logicalType":"times'
-    'tamp-millis"}},{"name":"url","type":"string"},{"name":"duration_ms","type":"int"}]}'
-)
-_SCHEMA_V2 = (
-    '{"name":"com.example.web.PageView","type":"record","fields":[{"name":"view_id","type":{"type":'
-    '"string","logicalType":"uuid"}},{"name":"viewed_at","type":{"type":"long","logicalType":"times'
-    'tamp-millis"}},{"name":"url","type":"string"},{"name":"duration_ms","type":"int"},{"name":"ref'
-    'errer","type":"string","default":""}]}'
-)
 # Every registered version of the subject, by schema id (the current one included).
 WRITER_SCHEMAS: dict[int, str] = {
     5: _SCHEMA_V1,
@@ -83,52 +95,25 @@ class PageViewDict(TypedDict):
 MODEL = PageView
 ROWS: TypeAdapter[list[PageViewDict]] = TypeAdapter(list[PageViewDict], config=avro_codec.CONFIG)
 DESTINATIONS: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = {
-    "page_views": (MODEL, ROWS),
+    "page_views": (PageView, ROWS),
 }
 
-CODEC = avro_codec.Codec(SCHEMA_ID, WRITER_SCHEMAS)
+UnknownSchemaError = avro_codec.UnknownSchemaError
+CODEC: model_codecs.ModelCodec[PageView] = model_codecs.ModelCodec(SCHEMA_ID, WRITER_SCHEMAS)
+decode_avro = CODEC.decode_avro
+decode_single_object = CODEC.decode_single_object
+decode_confluent = CODEC.decode_confluent
+encode_json = CODEC.encode_json
+encode_avro = CODEC.encode_avro
+encode_single_object = CODEC.encode_single_object
+encode_confluent = CODEC.encode_confluent
 
 
-def decode_avro(body: bytes, writer_id: int | None = None) -> dict[str, Any]:
-    """An Avro body written with schema `writer_id` (default: current) as model input values."""
-    return CODEC.decode_avro(body, writer_id)
-
-
-def decode_single_object(data: bytes) -> dict[str, Any]:
-    """Avro single-object encoding (C3 01, fingerprint, body) from any registered version."""
-    return CODEC.decode_single_object(data)
-
-
-def decode_confluent(data: bytes) -> dict[str, Any]:
-    """Confluent wire format (0, big-endian schema id, body); UnknownSchemaError if not embedded."""
-    return CODEC.decode_confluent(data)
-
-
-def encode_json(model: BaseModel) -> bytes:
-    return model.model_dump_json(by_alias=True).encode("utf-8")
-
-
-def encode_avro(model: PageView) -> bytes:
-    return CODEC.encode_avro(model)
-
-
-def encode_single_object(model: PageView) -> bytes:
-    return CODEC.encode_single_object(model)
-
-
-def encode_confluent(model: PageView, schema_id: int = SCHEMA_ID) -> bytes:
-    return CODEC.encode_confluent(model, schema_id)
-
-
-class Producer(avro_codec.TypedProducer[PageView]):
+class Producer(model_codecs.ModelProducer[PageView]):
     """Produces `PageView` records to the stream's topic (see avro_codec.TypedProducer)."""
 
     TOPIC = "page_views"
+    FORMAT = "avro"
     KEY_FIELDS = KEY_FIELDS
     PARTITION_KEY_FIELDS = PARTITION_KEY_FIELDS
-    FORMAT = "avro"
-
-    def serialize(self, record: PageView) -> bytes:
-        if self.schema_id is not None:
-            return encode_confluent(record, self.schema_id)
-        return encode_single_object(record)
+    CODEC = CODEC

@@ -13,23 +13,24 @@ from uuid import UUID
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from .._runtime import avro_codec
-
-UnknownSchemaError = avro_codec.UnknownSchemaError
+from .._runtime import avro_codec, model_codecs
 
 SCHEMA_ID = 4
-SCHEMA_JSON = (
-    '{"name":"Queries","type":"record","doc":"Queries answered by the read model (CQRS read side)",'
-    '"fields":[{"name":"query_id","type":{"type":"string","logicalType":"uuid"}},{"name":"asked_at"'
-    ',"type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"query","type":"string"},{"n'
-    'ame":"parameters","type":{"type":"map","values":"string"}},{"name":"duration_ms","type":"int",'
-    '"default":0},{"name":"rows","type":"long","default":0}]}'
-)
-CANONICAL_FORM = (
-    '{"name":"Queries","type":"record","fields":[{"name":"query_id","type":"string"},{"name":"asked'
-    '_at","type":"long"},{"name":"query","type":"string"},{"name":"parameters","type":{"type":"map"'
-    ',"values":"string"}},{"name":"duration_ms","type":"int"},{"name":"rows","type":"long"}]}'
-)
+SCHEMA_JSON = """\
+{
+  "name": "Queries",
+  "type": "record",
+  "doc": "Queries answered by the read model (CQRS read side)",
+  "fields": [
+    {"name": "query_id", "type": {"type": "string", "logicalType": "uuid"}},
+    {"name": "asked_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "query", "type": "string"},
+    {"name": "parameters", "type": {"type": "map", "values": "string"}},
+    {"name": "duration_ms", "type": "int", "default": 0},
+    {"name": "rows", "type": "long", "default": 0}
+  ]
+}"""
+CANONICAL_FORM = model_codecs.canonical_form(SCHEMA_JSON)
 FINGERPRINT_HEX = "a750a5eba91aa339"
 FINGERPRINT = bytes.fromhex(FINGERPRINT_HEX)
 # Every registered version of the subject, by schema id (the current one included).
@@ -71,50 +72,25 @@ class QueriesDict(TypedDict):
 MODEL = Queries
 ROWS: TypeAdapter[list[QueriesDict]] = TypeAdapter(list[QueriesDict], config=avro_codec.CONFIG)
 DESTINATIONS: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = {
-    "queries": (MODEL, ROWS),
+    "queries": (Queries, ROWS),
 }
 
-CODEC = avro_codec.Codec(SCHEMA_ID, WRITER_SCHEMAS)
+UnknownSchemaError = avro_codec.UnknownSchemaError
+CODEC: model_codecs.ModelCodec[Queries] = model_codecs.ModelCodec(SCHEMA_ID, WRITER_SCHEMAS)
+decode_avro = CODEC.decode_avro
+decode_single_object = CODEC.decode_single_object
+decode_confluent = CODEC.decode_confluent
+encode_json = CODEC.encode_json
+encode_avro = CODEC.encode_avro
+encode_single_object = CODEC.encode_single_object
+encode_confluent = CODEC.encode_confluent
 
 
-def decode_avro(body: bytes, writer_id: int | None = None) -> dict[str, Any]:
-    """An Avro body written with schema `writer_id` (default: current) as model input values."""
-    return CODEC.decode_avro(body, writer_id)
-
-
-def decode_single_object(data: bytes) -> dict[str, Any]:
-    """Avro single-object encoding (C3 01, fingerprint, body) from any registered version."""
-    return CODEC.decode_single_object(data)
-
-
-def decode_confluent(data: bytes) -> dict[str, Any]:
-    """Confluent wire format (0, big-endian schema id, body); UnknownSchemaError if not embedded."""
-    return CODEC.decode_confluent(data)
-
-
-def encode_json(model: BaseModel) -> bytes:
-    return model.model_dump_json(by_alias=True).encode("utf-8")
-
-
-def encode_avro(model: Queries) -> bytes:
-    return CODEC.encode_avro(model)
-
-
-def encode_single_object(model: Queries) -> bytes:
-    return CODEC.encode_single_object(model)
-
-
-def encode_confluent(model: Queries, schema_id: int = SCHEMA_ID) -> bytes:
-    return CODEC.encode_confluent(model, schema_id)
-
-
-class Producer(avro_codec.TypedProducer[Queries]):
+class Producer(model_codecs.ModelProducer[Queries]):
     """Produces `Queries` records to the stream's topic (see avro_codec.TypedProducer)."""
 
     TOPIC = "queries"
+    FORMAT = "json"
     KEY_FIELDS = KEY_FIELDS
     PARTITION_KEY_FIELDS = PARTITION_KEY_FIELDS
-    FORMAT = "json"
-
-    def serialize(self, record: Queries) -> bytes:
-        return encode_json(record)
+    CODEC = CODEC

@@ -167,7 +167,7 @@ def _version(v: SchemaVersion, current: SchemaVersion) -> VersionPlan:
 
 
 def plan(unit: StreamUnit, diags: list[Diagnostic]) -> ModelsPlan:
-    """Everything `models.py` holds, decided; `diags` takes findings (the models target has none)."""
+    """Everything `models.py` holds, decided (the models target adds no findings to `diags`)."""
     stream = unit.stream
     planner = _Planner(unit)
     enums = planner.enums()
