@@ -40,13 +40,14 @@ def _pieces(text: str) -> list[str]:
 
 
 def docstring(text: str, width: int = DOC_WIDTH) -> str:
-    """A docstring body: paragraphs wrapped to `width`, backslashes and quotes made inert."""
-    safe = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    """A docstring body: paragraphs wrapped to `width`; backslashes, quotes and control
+    characters made inert."""
     lines: list[str] = []
-    for paragraph in safe.split("\n\n"):
+    for paragraph in text.strip().split("\n\n"):
         if lines:
             lines.append("")
-        flat = " ".join(paragraph.split())
+        flat = "".join(_escape(ch) for ch in " ".join(paragraph.split()))
+        flat = flat.replace('"""', '\\"\\"\\"')
         lines += textwrap.wrap(flat, width, break_long_words=False, break_on_hyphens=False)
     body = "\n".join(lines)
     return body + " " if body.endswith('"') else body
