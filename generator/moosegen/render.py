@@ -45,13 +45,18 @@ class MacroLayers:
     def __init__(self, env: jinja2.Environment, name: str) -> None:
         self._env = env
         self._name = name
+        self._found: dict[str, Any] = {}
 
     def __getattr__(self, macro: str) -> Any:
-        for name in (self._name, BUILTIN_PREFIX + self._name):
-            module = self._env.get_template(name).module
-            if hasattr(module, macro):
-                return getattr(module, macro)
-        raise AttributeError(f"no macro {macro!r} in {self._name}")
+        if macro not in self._found:
+            for name in (self._name, BUILTIN_PREFIX + self._name):
+                module = self._env.get_template(name).module
+                if hasattr(module, macro):
+                    self._found[macro] = getattr(module, macro)
+                    break
+            else:
+                raise AttributeError(f"no macro {macro!r} in {self._name}")
+        return self._found[macro]
 
 
 def environment(user_templates: Path | None = None) -> Environment:
