@@ -34,7 +34,7 @@ class TemplateFailure(Exception):
 class Environment(jinja2.Environment):
     """Remembers where its template folders are, to name a failing template's file."""
 
-    folders: dict[str, str]  # absolute folder -> how diagnostics name it
+    folders: dict[str, str]  # a template folder -> how diagnostics name it
 
 
 class MacroLayers:
@@ -88,25 +88,31 @@ def environment(user_templates: Path | None = None) -> Environment:
 
 
 def render(env: Environment, template: str, context: dict[str, Any]) -> str:
+    """The rendered text; TemplateFailure for a template that fails to load or render, or
+    whose code (a filter, a macro) raises, at the innermost template line involved."""
     try:
         return env.get_template(template).render(context)
-    except jinja2.TemplateError as exc:
-        path, line = _where(env, exc, template)
+    except Exception as exc:
+        where = _where(env, exc)
+        if where is None and not isinstance(exc, jinja2.TemplateError):
+            raise  # not the template's doing: a bug of moosegen, with its traceback
+        path, line = where or (f"templates/{template}", 1)
         raise TemplateFailure(path, line, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _where(env: Environment, exc: jinja2.TemplateError, template: str) -> tuple[str, int]:
+def _where(env: Environment, exc: Exception) -> tuple[str, int] | None:
     """The innermost template frame of the failure (Jinja maps its frames to template lines)."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return _shown(env, exc.filename or "") or f"templates/{template}", exc.lineno
-    path, line = f"templates/{template}", 1
+        shown = _shown(env, exc.filename or "")
+        return None if shown is None else (shown, exc.lineno)
+    where = None
     tb = exc.__traceback__
     while tb is not None:
         shown = _shown(env, tb.tb_frame.f_code.co_filename)
         if shown is not None:
-            path, line = shown, tb.tb_lineno
+            where = (shown, tb.tb_lineno)
         tb = tb.tb_next
-    return path, line
+    return where
 
 
 def _shown(env: Environment, filename: str) -> str | None:

@@ -121,6 +121,18 @@ def test_a_built_in_template_error_names_the_built_in_file(tmp_path: Path) -> No
     assert all("model.name" in builtin[d.line - 1] for d in errors), errors
 
 
+def test_a_filter_failing_in_an_override_is_located(tmp_path: Path) -> None:
+    templates = _user_macros(
+        tmp_path, "{% macro model_bases(model) %}BaseModel{{ 7 | pystr }}{% endmacro %}\n"
+    )
+    result = generate(REPO / "specs", templates)
+    errors = [d for d in result.diagnostics if d.code == "TEMPLATE_ERROR"]
+    assert errors and {(d.path, d.line) for d in errors} == {
+        (f"{templates}/models/macros.py.j2", 1)
+    }
+    assert "pystr needs a str" in errors[0].message
+
+
 def _events_schema(tmp_path: Path, name: str, edit: tuple[str, str]) -> list[str]:
     """SCHEMA_JSON of the example's `events` after an edit of its .avsc (a fresh registry)."""
     specs = tmp_path / name
