@@ -39,7 +39,7 @@ def _user_macros(root: Path, text: str) -> Path:
     return folder
 
 
-def test_one_macro_adds_a_mixin_to_every_model(tmp_path: Path) -> None:
+def test_overriding_the_bases_macro_adds_a_mixin_to_every_model(tmp_path: Path) -> None:
     templates = _user_macros(tmp_path, OVERRIDE)
     # The user's own package, outside the generated tree (third-party to it, as for ruff).
     lib = tmp_path / "lib"
