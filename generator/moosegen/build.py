@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import jinja2
-
 from moosegen import compat, pyformat, render
 from moosegen.compat.history import (
     LocalRegistry,
@@ -105,12 +103,11 @@ def generate(
     for job in jobs:
         try:
             files[job.output] = render.render(env, job.template, job.context).encode("utf-8")
-        except jinja2.TemplateError as exc:
-            path, line = render.error_location(exc, f"templates/{job.template}")
+        except render.TemplateFailure as exc:
             diags.append(
                 Diagnostic(
-                    _display(path),
-                    line,
+                    exc.path,
+                    exc.line,
                     1,
                     "error",
                     "TEMPLATE_ERROR",
@@ -153,14 +150,6 @@ def generate(
     }
     files[MANIFEST] = manifest(files, streams, spec_inputs(specs_dir))
     return BuildResult(diags, files, project, sorted(planned.values(), key=lambda p: p.id), units)
-
-
-def _display(path: str) -> str:
-    """A template path as diagnostics show paths: relative to the working folder if inside."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return path
 
 
 def _plan_versions(project: Project, registry: LocalRegistry) -> dict[str, PlannedVersion]:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from moosegen import render
+from moosegen import pyformat, render
 from moosegen.build import generate, runtime_files
 from moosegen.output import write_tree
 from moosegen.schema.canonical import fingerprint
@@ -49,10 +49,11 @@ def build_versions(version_dirs: list[Path], parent: Path, package: str) -> Path
     assert stream is not None and config is not None
     unit = StreamUnit(stream, config, versions)
     env = render.environment()
-    files = {
-        job.output: render.render(env, job.template, job.context).encode()
+    sources = {
+        job.output: render.render(env, job.template, job.context)
         for job in pydantic.jobs(unit, [])
     }
+    files = {name: text.encode() for name, text in pyformat.format_python(sources).items()}
     files["__init__.py"] = b""
     files[f"{stream.package}/__init__.py"] = b""
     files.update(runtime_files())

@@ -26,7 +26,6 @@ from moosegen.schema.ir import (
     Record,
     UnionType,
 )
-from moosegen.targets.pydantic_source import call, py_bytes, py_str
 
 
 @dataclass(frozen=True)
@@ -394,24 +393,24 @@ class Types:
 
     # --- defaults: Avro JSON default -> Python source --------------------------------
 
-    def default(self, t: AvroType, value: Any, indent: int, used: int) -> tuple[str, bool]:
+    def default(self, t: AvroType, value: Any) -> tuple[str, bool]:
         """Python source for an Avro JSON default; True when pydantic must validate it."""
         if isinstance(t, UnionType):
             for branch in t.branches:
                 if json_matches(branch, value):
-                    return self.default(branch, value, indent, used)
+                    return self.default(branch, value)
             return "None", False
         if isinstance(t, (Record, Array, Map)):
-            return self.literal(input_value(t, value), indent, used), True
+            return self.literal(input_value(t, value)), True
         return self.scalar(t, value), False
 
     def scalar(self, t: AvroType, value: Any) -> str:
         if isinstance(t, Enum):
             members = self.enum_members[t.fullname]
             return f"{self.names[t.fullname]}.{members[value]}"
-        return self.literal(input_value(t, value), 0, 0)
+        return self.literal(input_value(t, value))
 
-    def literal(self, value: Any, indent: int, used: int) -> str:
+    def literal(self, value: Any) -> str:
         if value is None or isinstance(value, (bool, int)):
             return repr(value)
         if isinstance(value, float):
@@ -420,10 +419,8 @@ class Types:
                 if value == value and abs(value) != float("inf")
                 else (f'float("{value}")')
             )
-        if isinstance(value, str):
-            return py_str(value)
-        if isinstance(value, bytes):
-            return py_bytes(value)
+        if isinstance(value, (str, bytes)):
+            return repr(value)
         if isinstance(value, Decimal):
             return f'{self.need("decimal", "Decimal")}("{value}")'
         if isinstance(value, datetime):
@@ -447,13 +444,9 @@ class Types:
                 f"{value.second}, {value.microsecond})"
             )
         if isinstance(value, list):
-            items = [self.literal(v, indent + 1, 0) for v in value]
-            return call("[", items, indent, used, "]") if items else "[]"
+            return "[" + ", ".join(self.literal(v) for v in value) + "]"
         if isinstance(value, dict):
-            items = [
-                f"{py_str(k)}: {self.literal(v, indent + 1, len(k) + 4)}" for k, v in value.items()
-            ]
-            return call("{", items, indent, used, "}") if items else "{}"
+            return "{" + ", ".join(f"{k!r}: {self.literal(v)}" for k, v in value.items()) + "}"
         raise TypeError(f"no literal for {value!r}")
 
 
