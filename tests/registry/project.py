@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
 CT = "application/vnd.schemaregistry.v1+json"
 LOCAL_IDS = {1: 5, 2: 6, 3: 7}  # specs/registry/index.json
+UNRELATED = 8  # more than the local ids: a registry id equal to a local one is no accident
 
 
 def page_views_project(tmp: Path, registry_url: str | None = None) -> tuple[Path, str]:
@@ -63,7 +65,7 @@ def record(name: str, *fields: tuple[str, Any]) -> str:
                        "fields": [{"name": n, "type": t} for n, t in fields]})
 
 
-def register_unrelated(url: str, count: int = 3) -> list[int]:
+def register_unrelated(url: str, count: int) -> list[int]:
     """Subjects of another producer, registered first, so ids do not start at 1 here."""
     tag = uuid.uuid4().hex[:8]
     return [call(url, "POST", f"/subjects/other-{tag}-{k}-value/versions",
@@ -75,3 +77,10 @@ def local_schema(specs: Path, version: int) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
         (specs / "registry" / "page_views" / f"v{version}.avsc").read_text())
     return data
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (right now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

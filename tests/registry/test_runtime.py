@@ -8,7 +8,6 @@ import dataclasses
 import importlib
 import io
 import json
-import socket
 import struct
 import sys
 import uuid
@@ -21,7 +20,7 @@ from typing import Any
 import fastavro
 import pytest
 
-from tests.registry.project import call, local_schema, moosegen, page_views_project
+from tests.registry.project import call, free_port, local_schema, moosegen, page_views_project
 
 pytestmark = pytest.mark.registry
 
@@ -46,14 +45,12 @@ def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Mod
 
 
 def closed_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def view(models: ModuleType) -> Any:
-    return models.PageView(view_id=uuid.uuid4(), viewed_at=datetime(2026, 1, 2, tzinfo=timezone.utc),
-                           url="/a", duration_ms=2**40, referrer="r")
+    return models.PageView(view_id=uuid.uuid4(), url="/a", duration_ms=2**40, referrer="r",
+                           viewed_at=datetime(2026, 1, 2, tzinfo=timezone.utc))
 
 
 def producer(models: ModuleType, topic: str, **kw: Any) -> Any:
@@ -62,7 +59,7 @@ def producer(models: ModuleType, topic: str, **kw: Any) -> Any:
 
 
 def test_producer_frames_with_the_registry_id(
-        built: tuple[ModuleType, str], schema_registry_url: str,
+        built: tuple[ModuleType, str], live_registry: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
     pkg, topic = built
     models = pkg.models
@@ -70,15 +67,15 @@ def test_producer_frames_with_the_registry_id(
     subject = f"{topic}-value"
 
     # not registered: refused, with what to do; nothing is framed with a local id
-    monkeypatch.setenv("SCHEMA_REGISTRY_URL", schema_registry_url)
+    monkeypatch.setenv("SCHEMA_REGISTRY_URL", live_registry)
     with pytest.raises(registry_mod.RegistryRefused, match="moosegen registry push"):
         producer(models, topic)
 
     # registered by someone else first (ids not 1..n), then the current schema
-    call(schema_registry_url, "POST", f"/subjects/{subject}/versions",
+    call(live_registry, "POST", f"/subjects/{subject}/versions",
          {"schema": json.dumps(local_schema(Path(models.__file__).parents[2] / "specs", 1))})
     p = producer(models, topic, auto_register=True)
-    live = call(schema_registry_url, "GET", f"/subjects/{subject}/versions/latest")
+    live = call(live_registry, "GET", f"/subjects/{subject}/versions/latest")
     assert live["version"] == 2 and p.schema_id == live["id"] != models.SCHEMA_ID
     framed = p.serialize(view(models))
     assert framed[:5] == b"\x00" + struct.pack(">I", live["id"])
@@ -86,7 +83,7 @@ def test_producer_frames_with_the_registry_id(
 
     # looked up (not registered again) by the next producer; an explicit id wins
     assert producer(models, topic).schema_id == live["id"]
-    assert call(schema_registry_url, "GET", f"/subjects/{subject}/versions") == [1, 2]
+    assert call(live_registry, "GET", f"/subjects/{subject}/versions") == [1, 2]
     assert producer(models, topic, schema_id=99).schema_id == 99
 
     monkeypatch.setenv("SCHEMA_REGISTRY_URL", closed_url())
@@ -135,16 +132,16 @@ def pipeline(pkg: ModuleType, url: str) -> Any:
 
 
 def test_unknown_writer_id_is_fetched_once_and_read_into_the_current_model(
-        built: tuple[ModuleType, str], schema_registry_url: str) -> None:
+        built: tuple[ModuleType, str], live_registry: str) -> None:
     pkg, topic = built
     models = pkg.models
     schema = v4_schema(models)
-    rid = call(schema_registry_url, "POST", f"/subjects/{topic}-value/versions",
+    rid = call(live_registry, "POST", f"/subjects/{topic}-value/versions",
                {"schema": json.dumps(schema)})["id"]
     assert rid not in models.WRITER_SCHEMAS
     rec = {"view_id": str(uuid.uuid4()), "viewed_at": 1_767_323_045_000, "url": "/x",
            "duration_ms": 5, "referrer": "r", "country": "NZ"}
-    p = pipeline(pkg, schema_registry_url)
+    p = pipeline(pkg, live_registry)
     seen: list[str] = []
     request = p.writers.registry.request
     p.writers.registry.request = lambda m, path, body=None: seen.append(path) or request(
@@ -157,7 +154,7 @@ def test_unknown_writer_id_is_fetched_once_and_read_into_the_current_model(
 
 
 def test_registry_down_holds_the_message_and_unknown_ids_are_poison(
-        built: tuple[ModuleType, str], schema_registry_url: str) -> None:
+        built: tuple[ModuleType, str], live_registry: str) -> None:
     pkg, _ = built
     models = pkg.models
     registry_mod = importlib.import_module(f"{pkg.__name__.split('.')[0]}._runtime.registry")
@@ -174,7 +171,7 @@ def test_registry_down_holds_the_message_and_unknown_ids_are_poison(
         down.decode([known, unknown])  # not a failure of the message: the caller waits
 
     # the live registry does not know the id: that is the message's fault (dead letter)
-    items, failures = pipeline(pkg, schema_registry_url).decode([unknown])
+    items, failures = pipeline(pkg, live_registry).decode([unknown])
     assert items == [] and [f.stage for f in failures] == ["decode"]
     assert isinstance(failures[0].error, registry_mod.RegistryRefused)
     assert failures[0].error.error_code == 40403
