@@ -488,7 +488,10 @@ class Runner:
         the other partitions go on.
         """
         self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
-        works = [self.prepare(b, m) for b, m in blocks if b.partition in self.assigned]
+        try:
+            works = [self.prepare(b, m) for b, m in blocks if b.partition in self.assigned]
+        except Abandon:  # stopped while waiting for the registry: nothing stored, replayed
+            return
         self.store_works(works)
 
     def store_works(self, works: list[Work]) -> list[Block]:

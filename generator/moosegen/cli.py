@@ -292,8 +292,8 @@ def registry_push(specs_dir: Path, registry_url: str | None, error_format: Error
         result = push(project, LocalRegistry(specs_dir), SchemaRegistryClient(url))
     except RegistryError as exc:
         fail(str(exc))
-    for change in result.changes:
-        click.echo(change)
+    for change in result.changes:  # stdout is the JSON document with --error-format json
+        click.echo(change, err=error_format == "json")
     report(result.diagnostics, error_format)
     if error_format == "text":
         summary = f"{len(result.changes)} change(s)" if result.changes else "nothing changed"

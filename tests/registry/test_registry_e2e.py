@@ -183,13 +183,20 @@ def test_registry_outage_holds_messages_then_stores_them(
     proxy = f"http://127.0.0.1:{server.server_address[1]}"
     h.produce(kafka_bootstrap, topic, [(None, framed(v4_id, v4(tmp), raw(n, 4)))
                                        for n in range(3)])
-    port = free_port()
-    proc = start_service(tmp, kafka_bootstrap, topic, proxy, port)
     group = f"g-{topic}"
     try:
+        # stopped while the registry is down: exits cleanly, nothing committed or lost
+        port = free_port()
+        proc = start_service(tmp, kafka_bootstrap, topic, proxy, port)
         h.wait_until(lambda: registry_errors(port) >= 2, 90, "backing off", proc)
+        assert h.stop(proc) == 0, (tmp / "service.log").read_text()[-3000:]
         assert not h.committed_all(kafka_bootstrap, group, topic)
         assert h.read_topic(kafka_bootstrap, f"{topic}-dlq", expected=0, timeout=2) == []
+        # started again, still down; then the registry comes back
+        port = free_port()
+        proc = start_service(tmp, kafka_bootstrap, topic, proxy, port)
+        h.wait_until(lambda: registry_errors(port) >= 2, 90, "backing off", proc)
+        assert not h.committed_all(kafka_bootstrap, group, topic)
         Switch.up.set()
         h.wait_until(lambda: h.committed_all(kafka_bootstrap, group, topic), 90,
                      "all committed", proc)
