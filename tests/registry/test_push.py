@@ -145,11 +145,14 @@ def test_incompatible_change_refused_by_moosegen_and_the_registry(
     edit_schema(specs, "url", type="string", doc="the page")
     edit_schema(specs, "referrer", default="-")
     assert client.test_compatibility(subject, (specs / "page_views.avsc").read_text())[0]
+    ids = index_ids(specs, url)
     build = moosegen("build", str(specs), *out, cwd=tmp_path)
     assert build.returncode == 0, build.stderr
+    assert index_ids(specs, url) == ids  # appending v4 keeps the recorded ids
     pushed = moosegen("registry", "push", str(specs), "--registry", url, cwd=tmp_path)
     assert pushed.returncode == 0, pushed.stderr
     assert f"registered {subject} v4" in pushed.stdout
+    assert sorted(index_ids(specs, url)) == [1, 2, 3, 4]
 
 
 def test_push_refuses_what_the_registry_rejects_with_located_findings(
@@ -211,5 +214,7 @@ def test_push_unreachable_or_unauthorized_is_exit_2(tmp_path: Path, refusing_url
     assert "HTTP 401" in denied.stderr and "SCHEMA_REGISTRY_USERNAME" in denied.stderr
     check = moosegen("check", str(specs), "--registry", closed, cwd=tmp_path)
     assert check.returncode == 2 and "registry unreachable" in check.stderr, check.stderr
+    unset = moosegen("registry", "push", str(specs), cwd=tmp_path)
+    assert unset.returncode == 2 and "no registry" in unset.stderr, unset.stderr
     assert (specs / "registry" / "index.json").read_bytes() == before
-    assert "Traceback" not in down.stderr + denied.stderr + check.stderr
+    assert "Traceback" not in down.stderr + denied.stderr + check.stderr + unset.stderr
