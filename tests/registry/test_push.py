@@ -95,8 +95,9 @@ def test_build_frames_with_the_recorded_registry_ids(
     assert res.returncode == 0, res.stderr
     assert "REGISTRY_IDS_LOCAL" not in res.stderr
     assert models_ids(tmp_path) == (ids[3], [ids[1], ids[2], ids[3]])
-    check = moosegen("check", str(specs), *out, cwd=tmp_path)
-    assert check.returncode == 0, check.stderr
+    for against in ([], ["--registry", url]):  # in step with the local and the live history
+        check = moosegen("check", str(specs), *out, *against, cwd=tmp_path)
+        assert check.returncode == 0, check.stderr
 
 
 def edit_schema(specs: Path, field: str, **changes: Any) -> None:

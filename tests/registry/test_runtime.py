@@ -85,6 +85,8 @@ def test_producer_frames_with_the_registry_id(
     assert producer(models, topic).schema_id == live["id"]
     assert call(live_registry, "GET", f"/subjects/{subject}/versions") == [1, 2]
     assert producer(models, topic, schema_id=99).schema_id == 99
+    subclass = type("MyProducer", (models.Producer,), {"__module__": __name__})
+    assert subclass("127.0.0.1:1", topic=topic).schema_id == live["id"]  # a user's subclass
 
     monkeypatch.setenv("SCHEMA_REGISTRY_URL", closed_url())
     with pytest.raises(registry_mod.RegistryUnavailable, match="unreachable"):

@@ -746,15 +746,22 @@ class TypedProducer(Generic[M]):
         if schema_id is None and self.FORMAT == "avro":
             registry = registry or SchemaRegistry.from_env()
             if registry is not None:  # frame with the registry's id, never a local one
-                models = sys.modules[type(self).__module__]
                 self.schema_id = registry.schema_id_for(
-                    f"{self.topic}-value", models.SCHEMA_JSON, register=auto_register
+                    f"{self.topic}-value", self._models_schema(), register=auto_register
                 )
         self.partitioner = partitioner
         if partitioner is None and self.PARTITION_KEY_FIELDS:
             self.partitioner = self.default_partitioner
         self.producer: Any = kafka.Producer(settings)
         self._partitions: int | None = None
+
+    def _models_schema(self) -> str:
+        """SCHEMA_JSON of the generated module that defines this producer (or its base)."""
+        for cls in type(self).__mro__:
+            schema = getattr(sys.modules.get(cls.__module__), "SCHEMA_JSON", None)
+            if isinstance(schema, str):
+                return schema
+        raise TypeError(f"{type(self).__name__} is not a generated models.Producer")
 
     def serialize(self, record: M) -> bytes:
         raise NotImplementedError
