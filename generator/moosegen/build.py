@@ -173,6 +173,7 @@ def compat_findings(
     """Located findings of `candidate` (default: the spec's schema) joining `history`."""
     result = compat.check(stream.schema if candidate is None else candidate, history, mode)
     where = stream.schema_smap.path if candidate is None else candidate.path
+    subject = history[-1].subject if history else stream.subject  # a live one: <topic>-value
     out = []
     for finding in result.findings:
         path, line, col = _split_loc(finding.loc) or (where or stream.schema_smap.path, 1, 1)
@@ -185,7 +186,7 @@ def compat_findings(
                 "error",
                 finding.code,
                 f"{finding.message} ({mode} against {against} of "
-                f"{stream.subject}; bump `version:` for a breaking change)",
+                f"{subject}; bump `version:` for a breaking change)",
                 finding.category,
             )
         )

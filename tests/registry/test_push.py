@@ -219,3 +219,34 @@ def test_push_unreachable_or_unauthorized_is_exit_2(tmp_path: Path, refusing_url
     assert unset.returncode == 2 and "no registry" in unset.stderr, unset.stderr
     assert (specs / "registry" / "index.json").read_bytes() == before
     assert "Traceback" not in down.stderr + denied.stderr + check.stderr + unset.stderr
+
+
+def test_push_refusal_of_the_current_schema_is_located_in_the_spec(
+        tmp_path: Path, live_registry: str) -> None:
+    url = live_registry
+    specs, topic = page_views_project(tmp_path)
+    subject = f"{topic}-value"
+    assert moosegen("registry", "push", str(specs), "--registry", url,
+                    cwd=tmp_path).returncode == 0
+    # another producer adds `country` as a string; this project adds it as an int
+    theirs = local_schema(specs, 3)
+    theirs["fields"].append({"name": "country", "type": "string", "default": "?"})
+    call(url, "POST", f"/subjects/{subject}/versions", {"schema": json.dumps(theirs)})
+    path = specs / "page_views.avsc"
+    ours = json.loads(path.read_text())
+    ours["fields"].append({"name": "country", "type": "int", "default": 0})
+    path.write_text(json.dumps(ours, indent=2) + "\n")
+    out = ["--output", str(tmp_path / "generated")]
+    assert moosegen("build", str(specs), *out, cwd=tmp_path).returncode == 0  # locally fine
+
+    res = moosegen("registry", "push", str(specs), "--registry", url, cwd=tmp_path)
+    assert res.returncode == 1, res.stderr
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
+                if '"country"' in text)
+    located = {(Path(m.group(1)).name, int(m.group(2)), m.group(4))
+               for m in LOCATED.finditer(res.stderr)}
+    assert ("page_views.avsc", 1, "REGISTRY_INCOMPATIBLE") in located
+    assert any(name == "page_views.avsc" and n == line and code.startswith("TYPE_")
+               for name, n, code in located), res.stderr
+    assert call(url, "GET", f"/subjects/{subject}/versions") == [1, 2, 3, 4]
+    assert sorted(index_ids(specs, url)) == [1, 2, 3]  # v4 refused: no id recorded
