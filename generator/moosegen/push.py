@@ -40,6 +40,20 @@ def push(project: Project, local: LocalRegistry, client: SchemaRegistryClient) -
     """Register every stream's versions; RegistryError when the registry cannot answer."""
     result = PushResult()
     ids: dict[str, dict[int, int]] = {}
+    try:
+        _push_streams(project, local, client, result, ids)
+    finally:  # what was registered before an outage is recorded too
+        result.changes += local.record_registry_ids(client.url, ids)
+    return result
+
+
+def _push_streams(
+    project: Project,
+    local: LocalRegistry,
+    client: SchemaRegistryClient,
+    result: PushResult,
+    ids: dict[str, dict[int, int]],
+) -> None:
     for stream in sorted(project.streams, key=lambda s: s.subject):
         versions = local.versions(stream.subject)
         if not versions or normalized_form(stream.schema) != normalized_form(
@@ -56,9 +70,8 @@ def push(project: Project, local: LocalRegistry, client: SchemaRegistryClient) -
             )
         if versions:
             mode = stream.spec.compatibility or project.config.compatibility
-            ids[stream.subject] = _push_stream(stream, versions, mode, client, result)
-    result.changes += local.record_registry_ids(client.url, ids)
-    return result
+            ids[stream.subject] = {}
+            _push_stream(stream, versions, mode, client, result, ids[stream.subject])
 
 
 def _push_stream(
@@ -67,9 +80,10 @@ def _push_stream(
     mode: str,
     client: SchemaRegistryClient,
     result: PushResult,
-) -> dict[int, int]:
+    ids: dict[int, int],
+) -> None:
+    """Push one stream's versions in order, filling `ids` (local version -> registry id)."""
     subject = registry_subject(stream)
-    ids: dict[int, int] = {}
     if client.compatibility(subject) != mode:
         client.set_compatibility(subject, mode)
         result.changes.append(f"set compatibility of {subject} to {mode}")
@@ -85,7 +99,6 @@ def _push_stream(
                 break  # later versions would be checked against a history it lacks
             result.changes.append(f"registered {subject} v{version.version} (id {found})")
         ids[version.version] = found
-    return ids
 
 
 def _refused(

@@ -146,6 +146,11 @@ def test_incompatible_change_refused_by_moosegen_and_the_registry(
     edit_schema(specs, "url", type="string", doc="the page")
     edit_schema(specs, "referrer", default="-")
     assert client.test_compatibility(subject, (specs / "page_views.avsc").read_text())[0]
+    unbuilt = moosegen("registry", "push", str(specs), "--registry", url, cwd=tmp_path)
+    assert unbuilt.returncode == 0 and unbuilt.stdout == "", unbuilt.stderr
+    assert ("page_views.avsc", "REGISTRY_UNBUILT") in {
+        (Path(m.group(1)).name, m.group(2))
+        for m in re.finditer(r"^(\S+):\d+:\d+: warning\[([A-Z_]+)\]", unbuilt.stderr, re.M)}
     ids = index_ids(specs, url)
     build = moosegen("build", str(specs), *out, cwd=tmp_path)
     assert build.returncode == 0, build.stderr
