@@ -198,6 +198,8 @@ def check(
                     "REGISTRY",
                 )
             )
+        if registry_url:
+            diagnostics += _unpushed(specs_dir, result.project, registry_url)
         out = _output_dir(specs_dir, output, result.project.config.output)
         drift = check_tree(out, result.files)
         if drift:
@@ -212,6 +214,16 @@ def check(
     if key is not None and not has_errors(diagnostics):
         buildcache.store(specs_dir, output, templates, key, out, diagnostics)
     sys.exit(exit_for(diagnostics))
+
+
+def _unpushed(specs_dir: Path, project: Any, registry_url: str) -> list[Diagnostic]:
+    from moosegen.compat.history import LocalRegistry, RegistryError, SchemaRegistryClient
+    from moosegen.push import unpushed
+
+    try:
+        return unpushed(project, LocalRegistry(specs_dir), SchemaRegistryClient(registry_url))
+    except RegistryError as exc:
+        fail(str(exc))
 
 
 def _baseline(specs_dir: Path, against_ref: str | None, registry_url: str | None) -> Any:

@@ -101,6 +101,28 @@ def _push_stream(
         ids[version.version] = found
 
 
+def unpushed(
+    project: Project, local: LocalRegistry, client: SchemaRegistryClient
+) -> list[Diagnostic]:
+    """A warning for every stream with local versions the registry does not have."""
+    out = []
+    for stream in sorted(project.streams, key=lambda s: s.subject):
+        live = {v.fingerprint for v in client.versions(registry_subject(stream))}
+        missing = [v.version for v in local.versions(stream.subject) if v.fingerprint not in live]
+        if missing:
+            numbers = ", ".join(f"v{n}" for n in missing)
+            out.append(
+                _at_schema(
+                    stream,
+                    "warning",
+                    "REGISTRY_NOT_PUSHED",
+                    f"{numbers} of {stream.subject} not in {client.url} as "
+                    f"{registry_subject(stream)}; run `moosegen registry push`",
+                )
+            )
+    return out
+
+
 def _refused(
     stream: LoadedStream,
     version: RegisteredVersion,
