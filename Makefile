@@ -22,4 +22,5 @@ lint: test-deps
 
 test: test-deps
 	scripts/kafka fetch
+	scripts/schema-registry fetch
 	$(PYTHON) -m pytest

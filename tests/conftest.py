@@ -1,5 +1,5 @@
 """Shared test set-up: the source tree's `generator/` comes first on every path,
-and the Kafka fixtures are available to every test."""
+and the Kafka and Schema Registry fixtures are available to every test."""
 
 from __future__ import annotations
 
@@ -18,4 +18,4 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 # Builds in tests take the full pipeline unless a test gives a cache folder of its own.
 os.environ.setdefault("MOOSEGEN_BUILD_CACHE", "off")
 
-pytest_plugins = ["tests.kafka_fixtures"]
+pytest_plugins = ["tests.kafka_fixtures", "tests.registry_fixtures"]

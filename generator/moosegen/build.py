@@ -72,13 +72,11 @@ def generate(
             mode = stream.spec.compatibility or project.config.compatibility
             history = baseline(stream) if baseline is not None else registered
             if stream.subject in planned or baseline is not None:
-                diags += _compat_findings(stream, history, mode)
+                diags += compat_findings(stream, history, mode)
+            plan = planned.get(stream.subject)
+            ids = _registry_ids(stream, registered, plan, project.config.registry.url, diags)
             units.append(
-                StreamUnit(
-                    stream,
-                    project.config,
-                    _versions(stream, registered, planned.get(stream.subject)),
-                )
+                StreamUnit(stream, project.config, _versions(stream, registered, plan, ids))
             )
     except (RegistryError, compat.SchemaError) as exc:
         diags.append(
@@ -163,13 +161,19 @@ def _plan_versions(project: Project, registry: LocalRegistry) -> dict[str, Plann
     return planned
 
 
-def _compat_findings(
-    stream: LoadedStream, history: list[RegisteredVersion], mode: str
+def compat_findings(
+    stream: LoadedStream,
+    history: list[RegisteredVersion],
+    mode: str,
+    candidate: RegisteredVersion | None = None,
 ) -> list[Diagnostic]:
-    result = compat.check(stream.schema, history, mode)
+    """Located findings of `candidate` (default: the spec's schema) joining `history`."""
+    result = compat.check(stream.schema if candidate is None else candidate, history, mode)
+    where = stream.schema_smap.path if candidate is None else candidate.path
+    subject = history[-1].subject if history else stream.subject  # a live one: <topic>-value
     out = []
     for finding in result.findings:
-        path, line, col = _split_loc(finding.loc) or (stream.schema_smap.path, 1, 1)
+        path, line, col = _split_loc(finding.loc) or (where or stream.schema_smap.path, 1, 1)
         against = f"v{finding.against_version}" if finding.against_version else "history"
         out.append(
             Diagnostic(
@@ -179,7 +183,7 @@ def _compat_findings(
                 "error",
                 finding.code,
                 f"{finding.message} ({mode} against {against} of "
-                f"{stream.subject}; bump `version:` for a breaking change)",
+                f"{subject}; bump `version:` for a breaking change)",
                 finding.category,
             )
         )
@@ -193,12 +197,53 @@ def _split_loc(loc: str | None) -> tuple[str, int, int] | None:
     return path, int(line), int(col)
 
 
+def _registry_ids(
+    stream: LoadedStream,
+    registered: list[RegisteredVersion],
+    planned: PlannedVersion | None,
+    url: str | None,
+    diags: list[Diagnostic],
+) -> dict[int, int]:
+    """Version -> the id the registry at `url` gave it, when every version has one.
+
+    Never a mix: a local id could be another schema's id in that registry.
+    """
+    if not url:
+        return {}
+    url = url.rstrip("/")
+    ids = {v.version: v.registry_ids[url] for v in registered if url in v.registry_ids}
+    if planned is None and registered and len(ids) == len(registered):
+        return ids
+    diags.append(
+        Diagnostic(
+            stream.schema_smap.path,
+            1,
+            1,
+            "warning",
+            "REGISTRY_IDS_LOCAL",
+            f"{stream.subject} is framed with local schema ids: not every version is "
+            f"pushed to {url}; run `moosegen registry push`, then `moosegen build`",
+            "REGISTRY",
+        )
+    )
+    return {}
+
+
 def _versions(
-    stream: LoadedStream, registered: list[RegisteredVersion], planned: PlannedVersion | None
+    stream: LoadedStream,
+    registered: list[RegisteredVersion],
+    planned: PlannedVersion | None,
+    registry_ids: dict[int, int],
 ) -> list[SchemaVersion]:
-    """Every version for the targets, oldest first; the last one is the spec's own schema."""
+    """Every version for the targets, oldest first; the last one is the spec's own schema.
+    Ids are the registry's when `registry_ids` has them, else the local ones."""
     out = [
-        SchemaVersion(v.version, v.id, v.fingerprint, _record(compat.load_schema(v)))
+        SchemaVersion(
+            v.version,
+            registry_ids.get(v.version, v.id),
+            v.fingerprint,
+            _record(compat.load_schema(v)),
+        )
         for v in registered
     ]
     if planned is not None:

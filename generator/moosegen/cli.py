@@ -151,7 +151,8 @@ def build(
     envvar="SCHEMA_REGISTRY_URL",
     default=None,
     help="Check compatibility with the versions in a Confluent-compatible "
-    "Schema Registry (credentials: SCHEMA_REGISTRY_USERNAME/PASSWORD).",
+    "Schema Registry, under `<topic>-value` (credentials: "
+    "SCHEMA_REGISTRY_USERNAME/PASSWORD).",
 )
 def check(
     specs_dir: Path,
@@ -197,6 +198,8 @@ def check(
                     "REGISTRY",
                 )
             )
+        if registry_url:
+            diagnostics += _unpushed(specs_dir, result.project, registry_url)
         out = _output_dir(specs_dir, output, result.project.config.output)
         drift = check_tree(out, result.files)
         if drift:
@@ -213,13 +216,31 @@ def check(
     sys.exit(exit_for(diagnostics))
 
 
+def _unpushed(specs_dir: Path, project: Any, registry_url: str) -> list[Diagnostic]:
+    from moosegen.compat.history import LocalRegistry, RegistryError, SchemaRegistryClient
+    from moosegen.push import unpushed
+
+    try:
+        return unpushed(project, LocalRegistry(specs_dir), SchemaRegistryClient(registry_url))
+    except RegistryError as exc:
+        fail(str(exc))
+
+
 def _baseline(specs_dir: Path, against_ref: str | None, registry_url: str | None) -> Any:
     from moosegen.compat.history import GitRefHistory, RegistryError, SchemaRegistryClient
 
     if registry_url:
+        from moosegen.push import registry_subject
+
         client = SchemaRegistryClient(registry_url)
-        # Confluent's default subject naming: the topic name and "-value".
-        return lambda stream: client.versions(f"{stream.topic}-value")
+
+        def live(stream: Any) -> Any:
+            try:
+                return client.versions(registry_subject(stream))
+            except RegistryError as exc:  # no answer about the schema: a usage error
+                fail(str(exc))
+
+        return live
     if not against_ref:
         return None
     top = subprocess.run(
@@ -236,6 +257,60 @@ def _baseline(specs_dir: Path, against_ref: str | None, registry_url: str | None
     except RegistryError as exc:
         fail(str(exc))
     return lambda stream: history.versions(stream.subject)
+
+
+registry_url_option = click.option(
+    "--registry",
+    "registry_url",
+    metavar="URL",
+    envvar="SCHEMA_REGISTRY_URL",
+    default=None,
+    help="A Confluent-compatible Schema Registry (default: $SCHEMA_REGISTRY_URL, else "
+    "`registry.url` of moosegen.yaml; credentials: SCHEMA_REGISTRY_USERNAME/PASSWORD).",
+)
+
+
+@main.group()
+def registry() -> None:
+    """A live Confluent-compatible Schema Registry (Confluent, Apicurio, Karapace)."""
+
+
+@registry.command("push")
+@specs_argument
+@registry_url_option
+@format_option
+def registry_push(specs_dir: Path, registry_url: str | None, error_format: ErrorFormat) -> None:
+    """Register every built schema version of SPECS_DIR under `<topic>-value`, in order.
+
+    Sets each subject's compatibility level from its spec first and records the
+    registry's ids in registry/index.json (a later `build` frames with them when
+    moosegen.yaml names this registry). Exit 1 if the registry refuses a version as
+    incompatible, 2 if it is unreachable or refuses the credentials.
+    """
+    from moosegen.compat.history import LocalRegistry, RegistryError, SchemaRegistryClient
+    from moosegen.push import push
+    from moosegen.spec.load import load_project
+
+    if not specs_dir.is_dir():
+        fail(f"specs folder {specs_dir} does not exist")
+    project = load_project(specs_dir)
+    report(project.diagnostics, error_format)
+    if has_errors(project.diagnostics):
+        sys.exit(exit_for(project.diagnostics))
+    url = registry_url or project.config.registry.url
+    if not url:
+        fail("no registry: pass --registry, set SCHEMA_REGISTRY_URL or `registry.url`")
+    try:
+        result = push(project, LocalRegistry(specs_dir), SchemaRegistryClient(url))
+    except RegistryError as exc:
+        fail(str(exc))
+    for change in result.changes:  # stdout is the JSON document with --error-format json
+        click.echo(change, err=error_format == "json")
+    report(result.diagnostics, error_format)
+    if error_format == "text":
+        summary = f"{len(result.changes)} change(s)" if result.changes else "nothing changed"
+        click.echo(f"moosegen: registry push to {url}: {summary}", err=True)
+    sys.exit(exit_for(result.diagnostics))
 
 
 @main.group()

@@ -1,9 +1,8 @@
 """Replays recorded Schema Registry REST exchanges from a local http.server.
 
-No Confluent-compatible registry runs on this machine (Apicurio's Maven Central jar
-is a Quarkus application that needs its build-time generated layout; Confluent's and
-Karapace's need a Kafka cluster and are not on the reachable registries), so tests of
-the registry path replay exchanges shaped as the Confluent REST API documents them.
+Confluent's own registry and Karapace are not on the reachable package registries, so
+these replay exchanges shaped as the Confluent REST API documents them; tests/registry
+runs against a live Apicurio Registry (scripts/schema-registry) for the rest.
 """
 
 from __future__ import annotations

@@ -10,22 +10,29 @@ The local registry is committed next to the specs:
 It is append-only state: a version file is never rewritten, ids are project-wide
 and stable (max existing + 1), and a new version is planned only when the
 normalized form differs from the latest registered one.
+
+`moosegen registry push` adds, per version, the ids a live Schema Registry gave it:
+`"registry_ids": {"<registry URL>": ID}`. The local `id` never changes; `build` frames
+with the ids of the project's `registry.url` when every version has one.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 import subprocess
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from moosegen.runtime.registry import (
+    NOT_REGISTERED,
+    RegistryProblem,
+    RegistryRefused,
+    SchemaRegistry,
+)
 from moosegen.schema import canonical
 from moosegen.schema.ir import AvroType
 
@@ -35,7 +42,11 @@ _SUBJECT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 
 
 class RegistryError(Exception):
-    """The history cannot be read or written as asked."""
+    """The history cannot be read or written as asked; `problem`: a live registry's answer."""
+
+    def __init__(self, message: str, problem: RegistryProblem | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class RegisteredVersion:
     fingerprint: str
     schema_json: str
     path: str | None = None
+    registry_ids: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,7 @@ class _LayoutReader:
                     str(entry["fingerprint"]),
                     text,
                     self._where(rel),
+                    dict(entry.get("registry_ids") or {}),
                 )
             )
         return out
@@ -190,9 +203,7 @@ class LocalRegistry(_LayoutReader):
         entries.append(
             {"version": planned.version, "id": planned.id, "fingerprint": planned.fingerprint}
         )
-        tmp = self.root / (INDEX + ".tmp")
-        tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, self.root / INDEX)
+        self._write_index(index)
         return RegisteredVersion(
             planned.subject,
             planned.version,
@@ -201,6 +212,31 @@ class LocalRegistry(_LayoutReader):
             planned.schema_json,
             str(path),
         )
+
+    def record_registry_ids(self, url: str, ids: Mapping[str, Mapping[int, int]]) -> list[str]:
+        """Record `ids` (subject -> version -> id) as the ids of the registry at `url`;
+        returns what changed (an id of another run of that registry is replaced)."""
+        index = self.index()
+        changed = []
+        for subject, by_version in sorted(ids.items()):
+            for entry in index.get(subject, []):
+                new = by_version.get(int(entry["version"]))
+                if new is None:
+                    continue
+                recorded = entry.setdefault("registry_ids", {})
+                old = recorded.get(url)
+                if old != new:
+                    recorded[url] = new
+                    was = "" if old is None else f" (was {old})"
+                    changed.append(f"recorded id {new}{was} of {subject} v{entry['version']}")
+        if changed:
+            self._write_index(index)
+        return changed
+
+    def _write_index(self, index: dict[str, list[dict[str, Any]]]) -> None:
+        tmp = self.root / (INDEX + ".tmp")
+        tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, self.root / INDEX)
 
 
 class GitRefHistory(_LayoutReader):
@@ -243,45 +279,28 @@ class GitRefHistory(_LayoutReader):
 class SchemaRegistryClient:
     """A Confluent-compatible Schema Registry over its REST API (urllib only).
 
-    Basic auth comes from SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD.
+    Basic auth comes from SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD. Every
+    failure is a RegistryError whose `problem` tells an unavailable registry (unreachable,
+    refused credentials, 5xx) from a definite answer (unknown subject, incompatible).
     """
-
-    CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
-        self.timeout = timeout
-        user = os.environ.get("SCHEMA_REGISTRY_USERNAME")
-        password = os.environ.get("SCHEMA_REGISTRY_PASSWORD", "")
-        self._auth = (
-            "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode() if user else None
+        self.http = SchemaRegistry(
+            self.url,
+            username=os.environ.get("SCHEMA_REGISTRY_USERNAME"),
+            password=os.environ.get("SCHEMA_REGISTRY_PASSWORD"),
+            timeout=timeout,
         )
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
-        headers = {"Accept": f"{self.CONTENT_TYPE}, application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = self.CONTENT_TYPE
-        if self._auth:
-            headers["Authorization"] = self._auth
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.loads(resp.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            try:
-                detail = json.loads(exc.read().decode("utf-8"))
-                message = f"{detail.get('error_code', exc.code)}: {detail.get('message', '')}"
-            except (ValueError, AttributeError):
-                message = str(exc.code)
-            raise RegistryError(f"{method} {self.url}{path}: {message}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise RegistryError(f"{method} {self.url}{path}: {exc}") from None
+            return self.http.request(method, path, body)
+        except RegistryProblem as exc:
+            raise RegistryError(str(exc), exc) from None
 
-    @staticmethod
-    def _q(subject: str) -> str:
-        return urllib.parse.quote(subject, safe="")
+    def _q(self, subject: str) -> str:
+        return self.http.quote(subject)
 
     def subjects(self) -> list[str]:
         return sorted(self._request("GET", "/subjects"))
@@ -307,7 +326,7 @@ class SchemaRegistryClient:
         try:
             numbers = self.version_numbers(subject)
         except RegistryError as exc:
-            if "40401" in str(exc):  # subject not found: no history yet
+            if _not_registered(exc):  # no such subject: no history yet
                 return []
             raise
         return [self.version(subject, n) for n in numbers]
@@ -319,13 +338,51 @@ class SchemaRegistryClient:
     def test_compatibility(
         self, subject: str, schema_json: str, version: int | str = "latest"
     ) -> tuple[bool, list[str]]:
-        """The registry's own verdict (POST /compatibility/...), with its messages."""
+        """The registry's own verdict (POST /compatibility/...), with its messages
+        (Confluent: `messages`; Apicurio: one `reason`)."""
         data = self._request(
             "POST",
             f"/compatibility/subjects/{self._q(subject)}/versions/{version}?verbose=true",
             {"schema": schema_json},
         )
-        return bool(data.get("is_compatible")), list(data.get("messages") or [])
+        messages = data.get("messages") or ([data["reason"]] if data.get("reason") else [])
+        return bool(data.get("is_compatible")), [str(m) for m in messages]
+
+    def compatibility(self, subject: str) -> str | None:
+        """The subject's own compatibility level; None when it has none (or no subject).
+
+        Confluent answers 40408 for a subject without its own level, Apicurio 40401 for an
+        unknown subject and its global default (NONE) for a known one.
+        """
+        try:
+            data = self._request("GET", f"/config/{self._q(subject)}")
+        except RegistryError as exc:
+            if _not_registered(exc) or (exc.problem and exc.problem.error_code == 40408):
+                return None
+            raise
+        level = data.get("compatibilityLevel") or data.get("compatibility")
+        return str(level) if level else None
+
+    def set_compatibility(self, subject: str, mode: str) -> None:
+        self._request("PUT", f"/config/{self._q(subject)}", {"compatibility": mode})
+
+    def lookup(self, subject: str, schema_json: str) -> int | None:
+        """The id of `schema_json` under `subject`; None when it is not one of its versions."""
+        try:
+            return self.http.lookup(subject, schema_json)
+        except RegistryProblem as exc:
+            raise RegistryError(str(exc), exc) from None
+
+    def register(self, subject: str, schema_json: str) -> int:
+        try:
+            return self.http.register(subject, schema_json)
+        except RegistryProblem as exc:
+            raise RegistryError(str(exc), exc) from None
+
+
+def _not_registered(exc: RegistryError) -> bool:
+    problem = exc.problem
+    return isinstance(problem, RegistryRefused) and problem.error_code in NOT_REGISTERED
 
 
 def _fingerprint_or_empty(text: str) -> str:

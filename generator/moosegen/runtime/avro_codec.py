@@ -30,6 +30,7 @@ import importlib
 import io
 import json
 import struct
+import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation
@@ -60,6 +61,8 @@ from pydantic_core import (
 )
 from pydantic_core.core_schema import ErrorType
 from typing_extensions import TypedDict
+
+from .registry import SchemaRegistry
 
 __all__ = [
     "CONFIG",
@@ -707,6 +710,12 @@ class TypedProducer(Generic[M]):
     when the spec names `topic.partition_key` fields, Kafka's own default hash
     (murmur2 of those fields' key bytes, `& 0x7fffffff`, modulo the partition count),
     so a Java client keyed the same way agrees; else Kafka partitions by the key.
+
+    Avro streams: with a Schema Registry (`registry`, else SCHEMA_REGISTRY_URL) records
+    are Confluent-framed with the registry's id of the current schema under
+    `<topic>-value`, looked up once (registered first when `auto_register`); it raises
+    RegistryUnavailable / RegistryRefused rather than produce with a wrong id. An explicit
+    `schema_id` is used as given; without either, Avro single-object encoding.
     """
 
     TOPIC: str = ""
@@ -722,6 +731,8 @@ class TypedProducer(Generic[M]):
         schema_id: int | None = None,
         partitioner: Callable[[M, int], int] | None = None,
         config: Mapping[str, Any] | None = None,
+        registry: SchemaRegistry | None = None,
+        auto_register: bool = False,
     ) -> None:
         kafka = importlib.import_module("confluent_kafka")
         settings: dict[str, Any] = {
@@ -732,11 +743,25 @@ class TypedProducer(Generic[M]):
         settings.update(config or {})
         self.topic = topic or self.TOPIC
         self.schema_id = schema_id
+        if schema_id is None and self.FORMAT == "avro":
+            registry = registry or SchemaRegistry.from_env()
+            if registry is not None:  # frame with the registry's id, never a local one
+                self.schema_id = registry.schema_id_for(
+                    f"{self.topic}-value", self._models_schema(), register=auto_register
+                )
         self.partitioner = partitioner
         if partitioner is None and self.PARTITION_KEY_FIELDS:
             self.partitioner = self.default_partitioner
         self.producer: Any = kafka.Producer(settings)
         self._partitions: int | None = None
+
+    def _models_schema(self) -> str:
+        """SCHEMA_JSON of the generated module that defines this producer (or its base)."""
+        for cls in type(self).__mro__:
+            schema = getattr(sys.modules.get(cls.__module__), "SCHEMA_JSON", None)
+            if isinstance(schema, str):
+                return schema
+        raise TypeError(f"{type(self).__name__} is not a generated models.Producer")
 
     def serialize(self, record: M) -> bytes:
         raise NotImplementedError

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .config import DestinationConfig, ServiceConfig
 from .hooks import resolve
+from .registry import RegistryUnavailable, SchemaRegistry, WriterResolver
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = b"\x00"
@@ -106,6 +105,12 @@ class Pipeline:
         self.needs_models = bool(
             self.transform or self.route or self.sync or self.consumers or self.dest_transforms
         )
+        registry = SchemaRegistry.from_env(config.registry_url)
+        self.writers = (
+            WriterResolver(models.CODEC, registry)
+            if registry is not None and config.format == "avro"
+            else None
+        )
         # The plain path: every destination takes the source rows as they are.
         self.plain = not self.needs_models and all(
             self.adapters[d.name] is self.rows_adapter for d in self.destinations
@@ -186,28 +191,11 @@ class Pipeline:
             decoded: dict[str, Any] = models.decode_single_object(data)
             return decoded
         if data.startswith(CONFLUENT_MAGIC):
-            try:
-                decoded = models.decode_confluent(data)
-            except Exception as exc:
-                schema_id = getattr(exc, "schema_id", None)
-                if type(exc).__name__ != "UnknownSchemaError" or not isinstance(schema_id, int):
-                    raise
-                schema = self._fetch_schema(schema_id)
-                models.WRITER_SCHEMAS[schema_id] = schema
-                models.CODEC.register_writer(schema_id, schema)
-                decoded = models.decode_confluent(data)
+            if self.writers is not None:
+                return self.writers.decode_confluent(data)
+            decoded = models.decode_confluent(data)  # no registry: the embedded ids only
             return decoded
         raise ValueError("neither Avro single-object nor Confluent wire format")
-
-    def _fetch_schema(self, schema_id: int) -> str:
-        url = self.config.registry_url
-        if not url:
-            raise ValueError(f"unknown writer schema id {schema_id} and no registry URL")
-        with urllib.request.urlopen(
-            f"{url.rstrip('/')}/schemas/ids/{schema_id}", timeout=10
-        ) as resp:
-            schema: str = json.loads(resp.read())["schema"]
-        return schema
 
     def _decode_avro(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
         decoded: list[tuple[Any, dict[str, Any]]] = []
@@ -217,6 +205,8 @@ class Pipeline:
             try:
                 self._check_size(value)
                 decoded.append((m, self._decode_one_avro(value)))
+            except RegistryUnavailable:
+                raise  # not the message's fault: the caller waits for the registry
             except RecordTooLarge as exc:
                 failures.append(Failure(m, exc, "oversized", False))
             except Exception as exc:  # noqa: BLE001 - any decoder failure is the data's

@@ -19,6 +19,7 @@ from .lifecycle import STOP, install
 from .metrics import Health, Metrics, serve
 from .pipeline import Failure, Item, Pipeline, Routed
 from .planning import Block, decode_plan
+from .registry import RegistryUnavailable
 from .workers import WorkerPool, WorkerSpec, resolve_workers, table_from_ipc
 
 log = logging.getLogger("moosegen.runtime")
@@ -331,7 +332,7 @@ class Runner:
         items: list[Item] = []
         failures: list[Failure] = []
         if failed_msgs:
-            items, failures = self.pipeline.decode(failed_msgs)
+            items, failures = self.decode(failed_msgs)
         if items or len(failures) != len(failed_msgs):
             log.warning(
                 "a worker's failures differ from the in-process ones; block prepared in process",
@@ -487,7 +488,10 @@ class Runner:
         the other partitions go on.
         """
         self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
-        works = [self.prepare(b, m) for b, m in blocks if b.partition in self.assigned]
+        try:
+            works = [self.prepare(b, m) for b, m in blocks if b.partition in self.assigned]
+        except Abandon:  # stopped while waiting for the registry: nothing stored, replayed
+            return
         self.store_works(works)
 
     def store_works(self, works: list[Work]) -> list[Block]:
@@ -544,7 +548,7 @@ class Runner:
         """Decode, validate, transform and route one block; cut it before a pending retry."""
         p = self.pipeline
         work = Work(block, msgs)
-        items, failures = p.decode(msgs)
+        items, failures = self.decode(msgs)
         if p.sync is not None:
             for item in items:
                 try:
@@ -557,6 +561,24 @@ class Runner:
         failed = {id(f.msg) for f in failures}
         work.items = [i for i in items if id(i.msg) not in failed]
         return self._triage_and_cut(work, failures)
+
+    def decode(self, msgs: list[Any]) -> tuple[list[Item], list[Failure]]:
+        """The pipeline's decode; while the Schema Registry cannot answer, back off with
+        every partition paused: the messages wait, none is dead-lettered for it."""
+        delay = 0.5
+        while True:
+            try:
+                return self.pipeline.decode(msgs)
+            except RegistryUnavailable as exc:
+                self.metrics.errors.labels(self.config.stream, "registry").inc()
+                log.warning(
+                    "schema registry unavailable, backing off %.1fs: %s",
+                    delay,
+                    exc,
+                    extra={"event": "registry_backoff"},
+                )
+                self.wait(delay)
+                delay = min(delay * 2, self.config.max_backoff_s)
 
     def _triage_and_cut(self, work: Work, failures: list[Failure]) -> Work:
         """Decide a prepared block's failures in offset order, up to the first record to
