@@ -87,6 +87,9 @@ class ServiceConfig:
     # hooks) while this one consumes and inserts: 1 = all in process; 0 = the default
     # (MOOSEGEN_WORKERS, else min(2, CPUs)); see `workers.py`.
     workers: int = 0
+    # A block the workers have not prepared after this many seconds (plus 1 ms a record)
+    # is prepared in process and the pool replaced.
+    worker_timeout_s: float = 30.0
 
     @property
     def message_limit(self) -> int:

@@ -259,7 +259,7 @@ class Runner:
             max_message_bytes=self.pipeline.max_message_bytes,
             registry_url=cfg.registry_url,
         )
-        pool = WorkerPool(spec, n)
+        pool = WorkerPool(spec, n, timeout_s=cfg.worker_timeout_s)
         try:
             pool.start()
         except Exception as exc:  # noqa: BLE001 - the service still works in process
