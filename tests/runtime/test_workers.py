@@ -15,6 +15,7 @@ from moosegen.runtime.planning import Block, decode_plan
 from moosegen.runtime.runner import Runner
 from moosegen.runtime.workers import WorkerPool, WorkerSpec, resolve_workers, table_from_ipc
 
+from tests.e2e.harness import alive, kill_all, wait_gone
 from tests.runtime import crash_models, events_models, hang_models
 from tests.runtime.test_runner_units import FakeClient, FakeConsumer
 from tests.runtime.test_runtime_units import Msg
@@ -265,30 +266,6 @@ def test_a_hung_worker_means_the_block_is_prepared_in_process(
     assert r.consumer.commits[-1] == (6, "")
 
 
-def alive(pids: set[int]) -> set[int]:
-    """The pids still running (a zombie waiting for its reaper counts as gone)."""
-    out = set()
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                state = fh.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state not in ("Z", "X"):
-            out.add(pid)
-    return out
-
-
-def wait_gone(pids: set[int], timeout: float) -> set[int]:
-    """Wait (bounded) until none of `pids` runs; returns those still running."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while alive(pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return alive(pids)
-
-
 POOL_OWNER = """
 import sys, time
 from moosegen.runtime.config import ColumnConfig, DestinationConfig
@@ -323,7 +300,9 @@ def test_workers_exit_when_their_service_is_killed(start_method: str) -> None:
     finally:
         owner.send_signal(signal.SIGKILL)
         owner.wait(10)
-    assert wait_gone(pids, 10) == set()
+    left = wait_gone(pids, 10)
+    kill_all(left)
+    assert left == set()
 
 
 def test_a_sigterm_ends_a_worker_after_its_grace_period() -> None:

@@ -130,6 +130,7 @@ class Runner:
         # (even one followed by a new assignment) is dropped, the new owner replays it.
         self.epochs: dict[int, int] = {}
         self.pool: WorkerPool | None = None
+        self.fatal: str | None = None  # a fatal Kafka error: the service exits with 1
 
     # -- wiring ------------------------------------------------------------
     def connect(self) -> None:
@@ -147,7 +148,12 @@ class Runner:
                 "max.poll.interval.ms": 600_000,
                 "error_cb": self._kafka_error,
             }
+            if cfg.instance_id:
+                conf["group.instance.id"] = cfg.instance_id
+            if cfg.session_timeout_ms:
+                conf["session.timeout.ms"] = cfg.session_timeout_ms
             conf.update(cfg.kafka_config)
+            conf.update(cfg.consumer_config)
             self.consumer = Consumer(conf)
         if self.producer is None:
             pconf: dict[str, Any] = {
@@ -181,6 +187,13 @@ class Runner:
         return self.client
 
     def _kafka_error(self, err: Any) -> None:
+        if getattr(err, "fatal", lambda: False)():
+            # e.g. fenced: another live member uses this instance id. The consumer is
+            # unusable; stop (nothing stored is lost: its end commits or it is replayed).
+            log.error("fatal kafka error, stopping: %s", err, extra={"event": "kafka_fatal"})
+            self.fatal = str(err)
+            STOP.set()
+            return
         log.warning("kafka error: %s", err, extra={"event": "kafka_error"})
         if getattr(err, "code", lambda: None)() in (-195, -187):  # _TRANSPORT, _ALL_BROKERS_DOWN
             self.health.kafka_ok = False
@@ -366,7 +379,12 @@ class Runner:
         self.health.progress()
         log.info(
             "service started",
-            extra={"event": "start", "topic": cfg.topic, "group": cfg.effective_group_id},
+            extra={
+                "event": "start",
+                "topic": cfg.topic,
+                "group": cfg.effective_group_id,
+                "instance": cfg.instance_id or None,
+            },
         )
         last_message = time.monotonic()
         inflight: Inflight | None = None
@@ -404,7 +422,7 @@ class Runner:
                 self.finish(done)
         finally:
             self.close()
-        return 0
+        return 0 if self.fatal is None else 1
 
     def close(self) -> None:
         try:
@@ -929,6 +947,8 @@ class Runner:
     def commit(self, offsets: list[Any], give_up_on_stop: bool = False) -> None:
         delay = 0.5
         while True:
+            if self.fatal is not None:
+                raise Abandon()
             offsets = [tp for tp in offsets if tp.partition in self.assigned]
             if not offsets:
                 return
