@@ -4,7 +4,8 @@ can store into one engine (chdb locks its folder for one process).
 Test scaffolding, not a server: one request at a time, loopback only. It speaks what
 clickhouse-connect's HTTP client sends: queries (their own FORMAT clause answers), inserts
 with their data in the body (plain or chunked, lz4/zstd/gzip), `insert_*`/`async_insert`
-settings from the URL, errors as HTTP 500 with "Code: N" like a server.
+settings, `param_*` query parameters and the `database` from the URL, errors as HTTP 500
+with "Code: N" like a server.
 
 Run: python chdb_http.py <chdb folder> <port>
 """
@@ -97,9 +98,12 @@ def make_handler(conn: Any, lock: threading.Lock) -> type[BaseHTTPRequestHandler
             query = params.get("query", "").encode()
             full = query + b"\n" + body if query and body else query or body
             settings = {k: v for k, v in params.items() if PASSED_SETTINGS.match(k)}
+            bound = {k[len("param_"):]: v for k, v in params.items() if k.startswith("param_")}
+            database = params.get("database", "default").replace("`", "")
             try:
                 with lock:
-                    out = self._run(full, settings)
+                    conn.query(f"USE `{database}`")  # the engine's one session: per request
+                    out = self._run(full, settings, bound)
                 self._reply(200, out, {"X-ClickHouse-Summary": json.dumps(
                     {"read_rows": "0", "written_rows": "0"})})
             except Exception as exc:  # noqa: BLE001 - answered like a server would
@@ -108,7 +112,7 @@ def make_handler(conn: Any, lock: threading.Lock) -> type[BaseHTTPRequestHandler
                 self._reply(500, text.encode(),
                             {"X-ClickHouse-Exception-Code": code.group(1) if code else "1000"})
 
-        def _run(self, full: bytes, settings: dict[str, str]) -> bytes:
+        def _run(self, full: bytes, settings: dict[str, str], bound: dict[str, str]) -> bytes:
             m = INSERT_RE.match(full)
             if m and full[m.end():]:
                 with tempfile.NamedTemporaryFile(suffix=".data", delete=False) as fh:
@@ -123,7 +127,7 @@ def make_handler(conn: Any, lock: threading.Lock) -> type[BaseHTTPRequestHandler
                 finally:
                     os.unlink(fh.name)
                 return b""
-            res = conn.query(full.decode(), "TabSeparated")
+            res = conn.query(full.decode(), "TabSeparated", params=bound or None)
             return res.bytes() or b""
 
     return Handler
