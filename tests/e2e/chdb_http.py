@@ -148,32 +148,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextlib.contextmanager
-def serve_chdb(tmp: Path, folder: Path) -> Iterator[str]:
-    """Run the front over `folder` in a child process; yields its URL (http://.../default)."""
-    port = free_port()
-    log = open(tmp / "chdb_http.log", "a")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, __file__, str(folder), str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
+class ChdbFront:
+    """The front over `folder` in a child process, on a port that stays the same across
+    `stop()` and `start()` (a ClickHouse that goes away and comes back)."""
+
+    def __init__(self, tmp: Path, folder: Path) -> None:
+        self.tmp, self.folder, self.port = tmp, folder, free_port()
+        self.url = f"http://127.0.0.1:{self.port}/default"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.tmp / "chdb_http.log", "a") as log:
+            self.proc = subprocess.Popen([sys.executable, __file__, str(self.folder),
+                                          str(self.port)], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                    break
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ping", timeout=2):
+                    return
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError("the chdb HTTP front did not start") from None
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/default"
-    finally:
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
-        log.close()
+
+
+@contextlib.contextmanager
+def serve_chdb(tmp: Path, folder: Path) -> Iterator[str]:
+    """Run the front over `folder` in a child process; yields its URL (http://.../default)."""
+    front = ChdbFront(tmp, folder)
+    try:
+        front.start()
+        yield front.url
+    finally:
+        front.stop()
 
 
 def http_query(url: str, sql: str) -> list[list[Any]]:

@@ -231,3 +231,17 @@ def kill_all(pids: set[int]) -> None:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def peak_rss_kib(pids: set[int]) -> dict[int, int]:
+    """VmHWM (peak resident set, KiB) of each running pid."""
+    out: dict[int, int] = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        out[pid] = int(line.split()[1])
+        except OSError:
+            continue
+    return out
