@@ -159,3 +159,52 @@ def log_events(tmp: Path, offset: int = 0) -> list[dict[str, Any]]:
         fh.seek(offset)
         text = fh.read().decode("utf-8", "replace")
     return [json.loads(x) for x in text.splitlines() if x.startswith("{")]
+
+
+def test_one_of_two_instances_stopped_and_restarted_repeatedly(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    """Two instances in one group (plain path, worker processes on) store through one
+    ClickHouse; B is stopped (SIGTERM) and started again three times while records keep
+    arriving; each stop leaves no worker process behind, and every record is stored once."""
+    from tests.e2e.chdb_http import serve_chdb
+    from tests.e2e.faults import PLAIN_SPEC, exactly_once, produce_range, rows_stored
+    from tests.e2e.test_service_e2e import free_port
+
+    p = Project(tmp_path, kafka_bootstrap, partitions=6, batch=2000, spec=PLAIN_SPEC)
+    second = Project.__new__(Project)
+    second.__dict__.update(p.__dict__)
+    second.port = free_port()
+    cycles, trickle = 3, 500
+    produced = 30_000
+    produce_range(p, 0, produced)
+    with serve_chdb(tmp_path, p.chdb) as url:
+        a = h.start(tmp_path, "--bootstrap-servers", kafka_bootstrap, "--clickhouse", url,
+                    "--group-id", p.group, "--batch-size", "2000")
+        b: Any = None
+        leftovers: list[int] = []
+        try:
+            h.wait_until(lambda: h.http_get(p.port, "/health")[0] == 200, 60, "A healthy", a)
+            for _ in range(cycles):
+                b = start_second(second, url)
+                deadline = time.monotonic() + 90
+                while rows_stored(second) == 0:  # records keep coming until B stores some
+                    assert time.monotonic() < deadline and b.poll() is None, "B never stored"
+                    produce_range(p, produced, produced + trickle)
+                    produced += trickle
+                    time.sleep(1)
+                kids = h.descendants(b.pid)
+                p.stop(b)
+                left = h.wait_gone(kids, 10)
+                h.kill_all(left)
+                leftovers.append(len(left))
+            p.wait_committed(a, timeout=180)
+            assert a.poll() is None
+        finally:
+            if b is not None and b.poll() is None:
+                p.stop(b)
+            p.stop(a)
+        counts = exactly_once(p, produced, url)
+    print(f"\ntwo instances, B stopped and restarted {cycles} times: {produced} records")
+    assert leftovers == [0] * cycles
+    assert counts == [produced, produced, 0]

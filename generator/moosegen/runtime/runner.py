@@ -199,14 +199,19 @@ class Runner:
             self.health.kafka_ok = False
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
-        committed = partitions
-        for attempt in range(5):
+        # The committed metadata says which block to re-form (same range, same tokens):
+        # never assume there is none, retry until read; stopping, take nothing on.
+        attempt = 0
+        while True:
             try:
                 committed = consumer.committed(partitions, timeout=10)
                 break
-            except Exception as exc:  # noqa: BLE001 - retried, then assume nothing pending
-                log.warning("reading committed offsets failed (attempt %d): %s", attempt + 1, exc)
-                time.sleep(min(2**attempt, 5))
+            except Exception as exc:  # noqa: BLE001 - a coordinator moving or unreachable
+                attempt += 1
+                log.warning("reading committed offsets failed (attempt %d): %s", attempt, exc)
+                if STOP.wait(min(2**attempt, 5)):
+                    log.info("stopping: assignment not taken on", extra={"event": "assign"})
+                    return
         for tp in committed:
             end = decode_plan(tp.metadata, tp.offset)
             pending = (tp.offset, end) if end is not None else None
@@ -960,6 +965,8 @@ class Runner:
                 text = str(exc)
                 if any(code in text for code in LOST_PARTITION_ERRORS):
                     log.warning("commit refused after a rebalance: %s", exc)
+                    if self.stop:  # not committed: the new owner replays it
+                        raise Abandon() from exc
                     # let the rebalance callbacks run; a message polled meanwhile is kept
                     # (dropping it would leave a gap that the next block silently spans)
                     msg = self.consumer.poll(0.1)

@@ -426,10 +426,22 @@ class WorkerPool:
         procs = getattr(pool, "_processes", None) or {}
         return list(procs)
 
-    def close(self, wait: bool = True) -> None:
+    def close(self, wait: bool = True, grace_s: float = 10.0) -> None:
+        """Stop the workers; waiting, those not gone after `grace_s` (a hung block) are
+        killed, so a stopping service never waits on them for ever."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=wait, cancel_futures=True)
+        if pool is None:
+            return
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        if not wait:
+            return
+        deadline = time.monotonic() + grace_s
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+        pool.shutdown(wait=True)
 
 
 def _state_ready(spec: WorkerSpec) -> int:
