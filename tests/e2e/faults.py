@@ -152,3 +152,104 @@ def sigkill_drill(p: Project, total: int, kills: int, during: int, seed: int,
         h.kill_all(h.wait_gone(kids, 10))
     return report
 
+
+
+def errors(p: Project) -> float:
+    return p.metric(h.http_get(p.port, "/metrics")[1], "moosegen_errors_total")
+
+
+@dataclass
+class OutageReport:
+    outage_s: float
+    stored_when_lost: float
+    backoffs: float
+    counts: list[int]  # exactly_once() afterwards
+
+
+def clickhouse_outage_drill(p: Project, total: int, during: int, outage_s: float) -> OutageReport:
+    """ClickHouse (an HTTP front of the project's chdb folder) goes away once `total / 10`
+    rows are stored and comes back after `outage_s`; `during` more records arrive
+    meanwhile. The service must stay up and in its group (one member) throughout."""
+    from tests.e2e.chdb_http import ChdbFront
+    from tests.e2e.test_reliability_e2e import group_members
+
+    front = ChdbFront(p.tmp, p.chdb)
+    front.start()
+    produce_range(p, 0, total)
+    proc = h.start(p.tmp, "--bootstrap-servers", p.bootstrap, "--clickhouse", front.url,
+                   "--group-id", p.group, "--max-backoff", "2", "--session-timeout", "10s")
+    try:
+        h.wait_until(lambda: h.http_get(p.port, "/health")[0] == 200, 60, "health", proc)
+        h.wait_until(lambda: rows_stored(p) >= total / 10, 300, "the first rows stored", proc)
+        front.stop()
+        down = time.monotonic()
+        at_stop = rows_stored(p)
+        before = errors(p)
+        produce_range(p, total, total + during, prefix="d")
+        h.wait_until(lambda: errors(p) >= before + 3, 60, "three ClickHouse back-offs", proc)
+        while time.monotonic() - down < outage_s:  # longer than the session timeout
+            assert group_members(p.bootstrap, p.group) == 1, "left its group"
+            time.sleep(1)
+        assert h.http_get(p.port, "/ready")[0] == 503
+        assert proc.poll() is None
+        front.start()
+        outage = time.monotonic() - down
+        p.wait_committed(proc, timeout=600)
+        assert h.http_get(p.port, "/ready")[0] == 200
+        backoffs = errors(p) - before
+    finally:
+        p.stop(proc)
+    try:
+        counts = exactly_once(p, total + during, front.url)
+    finally:
+        front.stop()
+    return OutageReport(outage, at_stop, backoffs, counts)
+
+
+JSON_POISON = [
+    ("undecodable", lambda i: b'{"id": "x", "timestamp": ' + str(i).encode()),
+    ("invalid", lambda i: json.dumps({**json.loads(record(i, "p")[1]),
+                                      "amount": "not a number"}).encode()),
+    ("invalid", lambda i: json.dumps({"id": record(i, "p")[0].decode()}).encode()),
+    ("oversized", lambda i: json.dumps({**json.loads(record(i, "p")[1]),
+                                        "data": {"pad": "x" * 5000}}).encode()),
+    ("undecodable", lambda i: b"\xff\xfe" + str(i).encode()),
+    ("invalid", lambda i: f"[{i}]".encode()),
+]
+
+
+@dataclass
+class PoisonReport:
+    poison: list[str]  # the error type expected of each poison message
+    dead: list[Any]  # the dead-letter messages read back
+    counts: list[int]  # exactly_once() of the valid records
+    rss_kib: dict[str, int]  # peak RSS: 'service' and each worker
+
+
+def poison_drill(p: Project, total: int) -> PoisonReport:
+    """`total` records, 1 in 100 poison of the JSON_POISON kinds in turn (with a header
+    the dead letter must keep), consumed with --max-message-bytes 4096."""
+    values: list[tuple[bytes | None, bytes | None]] = []
+    kinds: list[str] = []
+    for i in range(total):
+        if i % 100 == 37:
+            kind, make = JSON_POISON[(i // 100) % len(JSON_POISON)]
+            values.append((f"p{i}".encode(), make(i)))
+            kinds.append(kind)
+        else:
+            values.append(record(i))
+    for lo in range(0, total, 50_000):
+        h.produce(p.bootstrap, p.topic, values[lo:lo + 50_000], headers=[("trace", b"t")])
+    del values
+    proc = p.start("--max-message-bytes", "4096")
+    try:
+        p.wait_committed(proc, timeout=1800)
+        workers = h.descendants(proc.pid)
+        rss = h.peak_rss_kib({proc.pid, *workers})
+    finally:
+        p.stop(proc)
+    dead = h.read_topic(p.bootstrap, f"{p.topic}-dlq", expected=len(kinds), timeout=120)
+    good = total - len(kinds)
+    named = {"service": rss.get(proc.pid, 0),
+             **{f"worker {pid}": kib for pid, kib in rss.items() if pid != proc.pid}}
+    return PoisonReport(kinds, dead, exactly_once(p, good), named)
