@@ -251,5 +251,5 @@ def poison_drill(p: Project, total: int) -> PoisonReport:
     dead = h.read_topic(p.bootstrap, f"{p.topic}-dlq", expected=len(kinds), timeout=120)
     good = total - len(kinds)
     named = {"service": rss.get(proc.pid, 0),
-             **{f"worker {pid}": kib for pid, kib in rss.items() if pid != proc.pid}}
+             **{f"child {pid}": kib for pid, kib in rss.items() if pid != proc.pid}}
     return PoisonReport(kinds, dead, exactly_once(p, good), named)
