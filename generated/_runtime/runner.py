@@ -210,7 +210,7 @@ class Runner:
                 attempt += 1
                 log.warning("reading committed offsets failed (attempt %d): %s", attempt, exc)
                 if STOP.wait(min(2**attempt, 5)):
-                    log.info("stopping: assignment not taken on", extra={"event": "assign"})
+                    log.info("stopping: assignment not taken on", extra={"event": "assign_skipped"})
                     return
         for tp in committed:
             end = decode_plan(tp.metadata, tp.offset)

@@ -82,3 +82,26 @@ def test_stopping_while_the_committed_offsets_are_unreadable() -> None:
         timer.cancel()
         lifecycle.STOP.clear()
     assert r.assigned == set()
+
+
+class FatalError:
+    def fatal(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return "KafkaError{code=_FENCED,val=-144,fatal=True}"
+
+
+def test_a_fatal_kafka_error_stops_the_service_without_committing() -> None:
+    # e.g. fenced: another live member took this instance id. Nothing more is committed
+    # (the new member replays from the committed offsets); the service exits 1.
+    lifecycle.STOP.clear()
+    r = runner(FakeClient())
+    r.assigned = {0}
+    try:
+        r._kafka_error(FatalError())
+        assert lifecycle.STOP.is_set() and r.fatal is not None
+        with pytest.raises(Abandon):
+            r.commit([TopicPartition("events", 0, 5)])
+    finally:
+        lifecycle.STOP.clear()
