@@ -17,6 +17,13 @@ from collections.abc import Sequence
 from . import lifecycle, logs
 from .config import ServiceConfig
 from .hooks import HookError
+from .membership import (
+    SettingError,
+    consumer_settings,
+    instance_id,
+    milliseconds,
+    split_env_entries,
+)
 
 log = logging.getLogger("moosegen.runtime.cli")
 
@@ -70,6 +77,34 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         help="processes that decode/validate/build blocks of the plain path beside this one "
         "(1: all in process; default min(2, CPUs))",
     )
+    ap.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=_env_float("MOOSEGEN_WORKER_TIMEOUT"),
+        help="seconds (plus 1 ms a record) after which a block the workers have not "
+        "prepared is prepared in process and the workers replaced (default 30)",
+    )
+    ap.add_argument(
+        "--instance-id",
+        default=os.environ.get("MOOSEGEN_INSTANCE_ID", ""),
+        help="static group membership: this instance's group.instance.id, unique in the "
+        "group ('auto': <host>.<stream>.<metrics port>); a restart with the same id gets "
+        "its partitions back at once (default: dynamic membership)",
+    )
+    ap.add_argument(
+        "--session-timeout",
+        default=os.environ.get("MOOSEGEN_SESSION_TIMEOUT_MS"),
+        help="consumer session timeout (ms, or e.g. 45s): how long the group waits for a "
+        "silent member before moving its partitions",
+    )
+    ap.add_argument(
+        "--consumer-config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any librdkafka consumer setting (repeatable; also MOOSEGEN_CONSUMER_CONFIG, "
+        "entries separated by ';'); secrets only from the environment",
+    )
     ap.add_argument("--log-level", default=os.environ.get("MOOSEGEN_LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
     changes: dict[str, object] = {}
@@ -95,6 +130,20 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         changes["workers"] = max(1, args.workers)
     if args.idle_exit is not None:
         changes["idle_exit_s"] = args.idle_exit
+    if args.worker_timeout is not None:
+        changes["worker_timeout_s"] = args.worker_timeout
+    try:
+        port = args.metrics_port if args.metrics_port is not None else config.metrics_port
+        changes["instance_id"] = instance_id(args.instance_id, config.stream, port)
+        if args.session_timeout:
+            changes["session_timeout_ms"] = milliseconds(args.session_timeout, "session timeout")
+        consumer = dict(config.consumer_config)
+        env_entries = split_env_entries(os.environ.get("MOOSEGEN_CONSUMER_CONFIG", ""))
+        consumer.update(consumer_settings(env_entries, "MOOSEGEN_CONSUMER_CONFIG", True))
+        consumer.update(consumer_settings(args.consumer_config, "--consumer-config", False))
+        changes["consumer_config"] = consumer
+    except SettingError as exc:
+        ap.error(str(exc))
     kafka: dict[str, str] = dict(config.kafka_config)
     for env, key in (
         ("KAFKA_SECURITY_PROTOCOL", "security.protocol"),
@@ -114,6 +163,11 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
 def _env_int(name: str) -> int | None:
     value = os.environ.get(name)
     return int(value) if value else None
+
+
+def _env_float(name: str) -> float | None:
+    value = os.environ.get(name)
+    return float(value) if value else None
 
 
 def main(config: ServiceConfig, argv: Sequence[str] | None = None) -> int:

@@ -131,6 +131,7 @@ class Runner:
         # (even one followed by a new assignment) is dropped, the new owner replays it.
         self.epochs: dict[int, int] = {}
         self.pool: WorkerPool | None = None
+        self.fatal: str | None = None  # a fatal Kafka error: the service exits with 1
 
     # -- wiring ------------------------------------------------------------
     def connect(self) -> None:
@@ -148,7 +149,12 @@ class Runner:
                 "max.poll.interval.ms": 600_000,
                 "error_cb": self._kafka_error,
             }
+            if cfg.instance_id:
+                conf["group.instance.id"] = cfg.instance_id
+            if cfg.session_timeout_ms:
+                conf["session.timeout.ms"] = cfg.session_timeout_ms
             conf.update(cfg.kafka_config)
+            conf.update(cfg.consumer_config)
             self.consumer = Consumer(conf)
         if self.producer is None:
             pconf: dict[str, Any] = {
@@ -182,19 +188,31 @@ class Runner:
         return self.client
 
     def _kafka_error(self, err: Any) -> None:
+        if getattr(err, "fatal", lambda: False)():
+            # e.g. fenced: another live member uses this instance id. The consumer is
+            # unusable; stop (nothing stored is lost: its end commits or it is replayed).
+            log.error("fatal kafka error, stopping: %s", err, extra={"event": "kafka_fatal"})
+            self.fatal = str(err)
+            STOP.set()
+            return
         log.warning("kafka error: %s", err, extra={"event": "kafka_error"})
         if getattr(err, "code", lambda: None)() in (-195, -187):  # _TRANSPORT, _ALL_BROKERS_DOWN
             self.health.kafka_ok = False
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
-        committed = partitions
-        for attempt in range(5):
+        # The committed metadata says which block to re-form (same range, same tokens):
+        # never assume there is none, retry until read; stopping, take nothing on.
+        attempt = 0
+        while True:
             try:
                 committed = consumer.committed(partitions, timeout=10)
                 break
-            except Exception as exc:  # noqa: BLE001 - retried, then assume nothing pending
-                log.warning("reading committed offsets failed (attempt %d): %s", attempt + 1, exc)
-                time.sleep(min(2**attempt, 5))
+            except Exception as exc:  # noqa: BLE001 - a coordinator moving or unreachable
+                attempt += 1
+                log.warning("reading committed offsets failed (attempt %d): %s", attempt, exc)
+                if STOP.wait(min(2**attempt, 5)):
+                    log.info("stopping: assignment not taken on", extra={"event": "assign_skipped"})
+                    return
         for tp in committed:
             end = decode_plan(tp.metadata, tp.offset)
             pending = (tp.offset, end) if end is not None else None
@@ -260,7 +278,7 @@ class Runner:
             max_message_bytes=self.pipeline.max_message_bytes,
             registry_url=cfg.registry_url,
         )
-        pool = WorkerPool(spec, n)
+        pool = WorkerPool(spec, n, timeout_s=cfg.worker_timeout_s)
         try:
             pool.start()
         except Exception as exc:  # noqa: BLE001 - the service still works in process
@@ -367,7 +385,12 @@ class Runner:
         self.health.progress()
         log.info(
             "service started",
-            extra={"event": "start", "topic": cfg.topic, "group": cfg.effective_group_id},
+            extra={
+                "event": "start",
+                "topic": cfg.topic,
+                "group": cfg.effective_group_id,
+                "instance": cfg.instance_id or None,
+            },
         )
         last_message = time.monotonic()
         inflight: Inflight | None = None
@@ -405,7 +428,7 @@ class Runner:
                 self.finish(done)
         finally:
             self.close()
-        return 0
+        return 0 if self.fatal is None else 1
 
     def close(self) -> None:
         try:
@@ -951,6 +974,8 @@ class Runner:
     def commit(self, offsets: list[Any], give_up_on_stop: bool = False) -> None:
         delay = 0.5
         while True:
+            if self.fatal is not None:
+                raise Abandon()
             offsets = [tp for tp in offsets if tp.partition in self.assigned]
             if not offsets:
                 return
@@ -962,6 +987,8 @@ class Runner:
                 text = str(exc)
                 if any(code in text for code in LOST_PARTITION_ERRORS):
                     log.warning("commit refused after a rebalance: %s", exc)
+                    if self.stop:  # not committed: the new owner replays it
+                        raise Abandon() from exc
                     # let the rebalance callbacks run; a message polled meanwhile is kept
                     # (dropping it would leave a gap that the next block silently spans)
                     msg = self.consumer.poll(0.1)

@@ -4,7 +4,8 @@ can store into one engine (chdb locks its folder for one process).
 Test scaffolding, not a server: one request at a time, loopback only. It speaks what
 clickhouse-connect's HTTP client sends: queries (their own FORMAT clause answers), inserts
 with their data in the body (plain or chunked, lz4/zstd/gzip), `insert_*`/`async_insert`
-settings from the URL, errors as HTTP 500 with "Code: N" like a server.
+settings, `param_*` query parameters and the `database` from the URL, errors as HTTP 500
+with "Code: N" like a server.
 
 Run: python chdb_http.py <chdb folder> <port>
 """
@@ -97,9 +98,12 @@ def make_handler(conn: Any, lock: threading.Lock) -> type[BaseHTTPRequestHandler
             query = params.get("query", "").encode()
             full = query + b"\n" + body if query and body else query or body
             settings = {k: v for k, v in params.items() if PASSED_SETTINGS.match(k)}
+            bound = {k[len("param_"):]: v for k, v in params.items() if k.startswith("param_")}
+            database = params.get("database", "default").replace("`", "")
             try:
                 with lock:
-                    out = self._run(full, settings)
+                    conn.query(f"USE `{database}`")  # the engine's one session: per request
+                    out = self._run(full, settings, bound)
                 self._reply(200, out, {"X-ClickHouse-Summary": json.dumps(
                     {"read_rows": "0", "written_rows": "0"})})
             except Exception as exc:  # noqa: BLE001 - answered like a server would
@@ -108,7 +112,7 @@ def make_handler(conn: Any, lock: threading.Lock) -> type[BaseHTTPRequestHandler
                 self._reply(500, text.encode(),
                             {"X-ClickHouse-Exception-Code": code.group(1) if code else "1000"})
 
-        def _run(self, full: bytes, settings: dict[str, str]) -> bytes:
+        def _run(self, full: bytes, settings: dict[str, str], bound: dict[str, str]) -> bytes:
             m = INSERT_RE.match(full)
             if m and full[m.end():]:
                 with tempfile.NamedTemporaryFile(suffix=".data", delete=False) as fh:
@@ -123,7 +127,7 @@ def make_handler(conn: Any, lock: threading.Lock) -> type[BaseHTTPRequestHandler
                 finally:
                     os.unlink(fh.name)
                 return b""
-            res = conn.query(full.decode(), "TabSeparated")
+            res = conn.query(full.decode(), "TabSeparated", params=bound or None)
             return res.bytes() or b""
 
     return Handler
@@ -144,32 +148,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextlib.contextmanager
-def serve_chdb(tmp: Path, folder: Path) -> Iterator[str]:
-    """Run the front over `folder` in a child process; yields its URL (http://.../default)."""
-    port = free_port()
-    log = open(tmp / "chdb_http.log", "a")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, __file__, str(folder), str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
+class ChdbFront:
+    """The front over `folder` in a child process, on a port that stays the same across
+    `stop()` and `start()` (a ClickHouse that goes away and comes back)."""
+
+    def __init__(self, tmp: Path, folder: Path) -> None:
+        self.tmp, self.folder, self.port = tmp, folder, free_port()
+        self.url = f"http://127.0.0.1:{self.port}/default"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.tmp / "chdb_http.log", "a") as log:
+            self.proc = subprocess.Popen([sys.executable, __file__, str(self.folder),
+                                          str(self.port)], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                    break
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ping", timeout=2):
+                    return
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError("the chdb HTTP front did not start") from None
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/default"
-    finally:
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
-        log.close()
+
+
+@contextlib.contextmanager
+def serve_chdb(tmp: Path, folder: Path) -> Iterator[str]:
+    """Run the front over `folder` in a child process; yields its URL (http://.../default)."""
+    front = ChdbFront(tmp, folder)
+    try:
+        front.start()
+        yield front.url
+    finally:
+        front.stop()
 
 
 def http_query(url: str, sql: str) -> list[list[Any]]:

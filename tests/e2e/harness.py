@@ -178,3 +178,70 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30) -
     finally:
         c.close()
     return got
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (children, theirs, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The pids still running (a zombie waiting for its reaper counts as gone)."""
+    out = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            out.add(pid)
+    return out
+
+
+def wait_gone(pids: set[int], timeout: float) -> set[int]:
+    """Wait (bounded) until none of `pids` runs; returns those still running."""
+    deadline = time.monotonic() + timeout
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(pids)
+
+
+def kill_all(pids: set[int]) -> None:
+    """SIGKILL leftovers a failed check found (so a failing test leaves no orphan)."""
+    for pid in alive(pids):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def peak_rss_kib(pids: set[int]) -> dict[int, int]:
+    """VmHWM (peak resident set, KiB) of each running pid."""
+    out: dict[int, int] = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        out[pid] = int(line.split()[1])
+        except OSError:
+            continue
+    return out

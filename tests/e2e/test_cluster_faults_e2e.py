@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e import harness as h
-from tests.e2e.test_reliability_e2e import Project
+from tests.e2e.test_reliability_e2e import SPEC, Project
 from tests.e2e.test_service_e2e import event
 from tests.kafka_fixtures import KafkaCluster
 
@@ -34,6 +34,15 @@ def coordinator(bootstrap: str, group: str) -> int | None:
         return None
 
 
+def topic_setting(bootstrap: str, topic: str, name: str) -> str:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    configs = admin.describe_configs([res])[res].result(timeout=10)
+    return str(configs[name].value)
+
+
 def rows_inserted(p: Project) -> float:
     return p.metric(h.http_get(p.port, "/metrics")[1],
                     'moosegen_rows_inserted_total{destination="events"')
@@ -41,13 +50,19 @@ def rows_inserted(p: Project) -> float:
 
 def test_three_node_cluster_loses_a_node_mid_stream(tmp_path: Path,
                                                     kafka_cluster3: KafkaCluster) -> None:
-    """Replication factor 3: one node (the group coordinator if known) stops mid-stream and
-    comes back; the service never exits, records produced during the outage arrive too, and
-    every record is stored exactly once."""
+    """Replication factor 3, min.insync.replicas 2 (the source and the dead-letter topic):
+    one node (the group coordinator if known) stops mid-stream and comes back; the service
+    never exits, records produced during the outage arrive too, every record is stored
+    exactly once and every poison message (1 in 100) is dead-lettered exactly once."""
     bootstrap = kafka_cluster3.bootstrap
-    p = Project(tmp_path, bootstrap, partitions=3, rf=3)
+    spec = SPEC.replace("replication_factor: {rf}}}",
+                        'replication_factor: {rf}, config: {{min.insync.replicas: "2"}}}}')
+    p = Project(tmp_path, bootstrap, partitions=3, rf=3, spec=spec)
+    assert topic_setting(bootstrap, f"{p.topic}-dlq", "min.insync.replicas") == "2"
     total, during, after = 20_000, 500, 500
-    h.produce(bootstrap, p.topic, [(f"k{i}".encode(), event(f"u{i}")) for i in range(total)])
+    poison = [b"{bad %d" % i for i in range(50, total, 100)]
+    h.produce(bootstrap, p.topic, [(f"k{i}".encode(), b"{bad %d" % i if i % 100 == 50
+                                    else event(f"u{i}")) for i in range(total)])
     proc = p.start("--batch-size", "1000", "--max-backoff", "2")
     try:
         h.wait_until(lambda: rows_inserted(p) > 0, 60, "the first rows stored", proc)
@@ -68,9 +83,11 @@ def test_three_node_cluster_loses_a_node_mid_stream(tmp_path: Path,
     print(f"\ncluster fault: node {node} down {outage:.1f}s; {at_stop:.0f} of {total} rows "
           "stored when it stopped")
     assert at_stop < total  # the fault did hit mid-stream
-    n = total + during + after
+    n = total - len(poison) + during + after
     rows = p.query("SELECT count(), uniqExact(id), uniqExact(_partition, _offset) FROM events")
     assert rows == [[n, n, n]]
+    dlq = h.read_topic(bootstrap, f"{p.topic}-dlq", expected=len(poison), timeout=60)
+    assert sorted(m.value() for m in dlq) == sorted(poison)
 
 
 def test_sigkill_one_of_two_instances_mid_stream(tmp_path: Path, kafka_bootstrap: str) -> None:
@@ -142,3 +159,52 @@ def log_events(tmp: Path, offset: int = 0) -> list[dict[str, Any]]:
         fh.seek(offset)
         text = fh.read().decode("utf-8", "replace")
     return [json.loads(x) for x in text.splitlines() if x.startswith("{")]
+
+
+def test_one_of_two_instances_stopped_and_restarted_repeatedly(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    """Two instances in one group (plain path, worker processes on) store through one
+    ClickHouse; B is stopped (SIGTERM) and started again three times while records keep
+    arriving; each stop leaves no worker process behind, and every record is stored once."""
+    from tests.e2e.chdb_http import serve_chdb
+    from tests.e2e.faults import PLAIN_SPEC, exactly_once, produce_range, rows_stored
+    from tests.e2e.test_service_e2e import free_port
+
+    p = Project(tmp_path, kafka_bootstrap, partitions=6, batch=2000, spec=PLAIN_SPEC)
+    second = Project.__new__(Project)
+    second.__dict__.update(p.__dict__)
+    second.port = free_port()
+    cycles, trickle = 3, 500
+    produced = 30_000
+    produce_range(p, 0, produced)
+    with serve_chdb(tmp_path, p.chdb) as url:
+        a = h.start(tmp_path, "--bootstrap-servers", kafka_bootstrap, "--clickhouse", url,
+                    "--group-id", p.group, "--batch-size", "2000")
+        b: Any = None
+        leftovers: list[int] = []
+        try:
+            h.wait_until(lambda: h.http_get(p.port, "/health")[0] == 200, 60, "A healthy", a)
+            for _ in range(cycles):
+                b = start_second(second, url)
+                deadline = time.monotonic() + 90
+                while rows_stored(second) == 0:  # records keep coming until B stores some
+                    assert time.monotonic() < deadline and b.poll() is None, "B never stored"
+                    produce_range(p, produced, produced + trickle)
+                    produced += trickle
+                    time.sleep(1)
+                kids = h.descendants(b.pid)
+                p.stop(b)
+                left = h.wait_gone(kids, 10)
+                h.kill_all(left)
+                leftovers.append(len(left))
+            p.wait_committed(a, timeout=180)
+            assert a.poll() is None
+        finally:
+            if b is not None and b.poll() is None:
+                p.stop(b)
+            p.stop(a)
+        counts = exactly_once(p, produced, url)
+    print(f"\ntwo instances, B stopped and restarted {cycles} times: {produced} records")
+    assert leftovers == [0] * cycles
+    assert counts == [produced, produced, 0]

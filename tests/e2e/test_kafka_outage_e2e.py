@@ -1,5 +1,6 @@
-"""End-to-end: the broker stops mid-stream and comes back; the service never exits and
-every record arrives exactly once. Uses the session's own broker (restarted in place),
+"""End-to-end: the broker stops mid-stream and comes back; the service never exits,
+every record arrives exactly once and every poison message is dead-lettered exactly once
+(the DLQ producer lives through the outage too). Uses the session's own broker (restarted in place),
 so it skips when the broker is an external one."""
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ def test_broker_outage_mid_stream(tmp_path: Path, kafka_cluster: KafkaCluster) -
         pytest.skip("needs a broker this session started (it is stopped and started again)")
     bootstrap = kafka_cluster.bootstrap
     p = Project(tmp_path, bootstrap, partitions=3)
-    total = 30_000
-    h.produce(bootstrap, p.topic, [(f"k{i}".encode(), event(f"u{i}")) for i in range(total)])
+    total, poison = 30_000, 300  # every 100th record is not JSON
+    h.produce(bootstrap, p.topic, [(f"k{i}".encode(), b"{bad %d" % i if i % 100 == 50
+                                    else event(f"u{i}")) for i in range(total)])
     proc = p.start("--batch-size", "1000", "--max-backoff", "2")
     outage = at_stop = 0.0
     try:
@@ -48,4 +50,6 @@ def test_broker_outage_mid_stream(tmp_path: Path, kafka_cluster: KafkaCluster) -
           "rows stored when it stopped")
     assert at_stop < total  # the outage did hit mid-stream
     rows = p.query("SELECT count(), uniqExact(id), uniqExact(_partition, _offset) FROM events")
-    assert rows == [[total + 1000] * 3]
+    assert rows == [[total - poison + 1000] * 3]
+    dlq = h.read_topic(bootstrap, f"{p.topic}-dlq", expected=poison, timeout=60)
+    assert sorted(m.value() for m in dlq) == sorted(b"{bad %d" % i for i in range(50, total, 100))

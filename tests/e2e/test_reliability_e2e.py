@@ -44,7 +44,7 @@ class Project:
 
     def __init__(self, tmp: Path, bootstrap: str, hooks: str = "", partitions: int = 2,
                  retries: int = 2, delay: str = "200ms", batch: int = 1000,
-                 timeout: str = "200ms", rf: int = 1) -> None:
+                 timeout: str = "200ms", rf: int = 1, spec: str = SPEC) -> None:
         self.tmp = tmp
         self.bootstrap = bootstrap
         self.topic = f"rel-{uuid.uuid4().hex[:8]}"
@@ -52,7 +52,7 @@ class Project:
         self.port = free_port()
         self.chdb = tmp / "chdb"
         self.hook_log = tmp / "hooks.log"
-        h.build_project(tmp, SPEC.format(topic=self.topic, hooks=hooks, partitions=partitions,
+        h.build_project(tmp, spec.format(topic=self.topic, hooks=hooks, partitions=partitions,
                                          retries=retries, delay=delay, batch=batch,
                                          timeout=timeout, port=self.port, rf=rf))
         res = h.run_cli(tmp, "setup", "--bootstrap-servers", bootstrap, "--clickhouse",

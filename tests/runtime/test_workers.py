@@ -15,7 +15,8 @@ from moosegen.runtime.planning import Block, decode_plan
 from moosegen.runtime.runner import Runner
 from moosegen.runtime.workers import WorkerPool, WorkerSpec, resolve_workers, table_from_ipc
 
-from tests.runtime import crash_models, events_models
+from tests.e2e.harness import alive, kill_all, wait_gone
+from tests.runtime import crash_models, events_models, hang_models
 from tests.runtime.test_runner_units import FakeClient, FakeConsumer
 from tests.runtime.test_runtime_units import Msg
 
@@ -228,3 +229,100 @@ def test_a_valid_block_and_one_with_failures_give_the_same_columns() -> None:
     assert a.equals(b) and a.num_rows == 4
     assert a.column("_partition").to_pylist() == [3] * 4
     assert a.column("_offset").to_pylist() == [0, 1, 2, 3]
+
+
+def test_a_hung_worker_means_the_block_is_prepared_in_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A worker that never answers: after the block's timeout its processes are killed,
+    # the block (and the next one, submitted to the same pool meanwhile) is prepared in
+    # process, stored once and committed; the pool is replaced for the blocks after.
+    import dataclasses
+
+    lifecycle.STOP.clear()
+    client = FakeClient()
+    r = worker_runner(hang_models, client)
+    r.config = dataclasses.replace(r.config, worker_timeout_s=0.5)
+    r.pool = r.start_workers()
+    assert r.pool is not None and r.pool.block_timeout(3) == pytest.approx(0.503)
+    old = set(r.pool.pids())
+    try:
+        with caplog.at_level(logging.ERROR):
+            first = r.submit([(Block("events", 0, 0, 3), block_msgs(["a", "HANG", "c"]))])
+            second = r.submit([(Block("events", 0, 3, 5), [Msg(3, payload(3, "x")),
+                                                          Msg(4, payload(4, "y"))])])
+            r.finish(first)
+            r.finish(second)
+        assert client.stored == ["a", "HANG", "c", "x", "y"]
+        assert any(getattr(rec, "event", "") == "worker_hung" for rec in caplog.records)
+        inflight = r.submit([(Block("events", 0, 5, 6), [Msg(5, payload(5, "z"))])])
+        r.finish(inflight)
+        assert client.stored[-1] == "z"
+        assert old and not old & set(r.pool.pids())  # a new pool
+        assert wait_gone(old, 10) == set()  # the hung processes were killed
+    finally:
+        r.pool.close()
+    assert len(client.tokens) == len(set(client.tokens)) == 3
+    assert r.consumer.commits[-1] == (6, "")
+
+
+POOL_OWNER = """
+import sys, time
+from moosegen.runtime.config import ColumnConfig, DestinationConfig
+from moosegen.runtime.workers import WorkerPool, WorkerSpec
+spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                  (DestinationConfig("events", (ColumnConfig("id", "id", "UUID"),)),), 1 << 20)
+pool = WorkerPool(spec, 2, start_method=sys.argv[1])
+pool.start()
+print(" ".join(map(str, pool.pids())), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_workers_exit_when_their_service_is_killed(start_method: str) -> None:
+    # SIGKILL the process that owns a started pool: its workers (children, or the fork
+    # server's children) exit within seconds; no orphan is left.
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "generator"), str(root)])}
+    owner = subprocess.Popen([sys.executable, "-c", POOL_OWNER, start_method], env=env,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        pids = {int(p) for p in owner.stdout.readline().split()}
+        assert len(pids) == 2 and alive(pids) == pids
+    finally:
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(10)
+    left = wait_gone(pids, 10)
+    kill_all(left)
+    assert left == set()
+
+
+def test_a_sigterm_ends_a_worker_after_its_grace_period() -> None:
+    # SIGTERM is not ignored forever: the worker finishes what it is doing first (the
+    # grace period), then exits; the pool notices and the next block starts a new one.
+    import os
+    import signal
+
+    from moosegen.runtime import workers
+
+    spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                      (DestinationConfig("events", COLS),), 1 << 20)
+    p = WorkerPool(spec, 1)
+    try:
+        p.start()
+        (pid,) = p.pids()
+        os.kill(pid, signal.SIGTERM)
+        assert wait_gone({pid}, workers.SIGTERM_GRACE_S + 10) == set()
+        result = p.result(p.submit(0, block_msgs(["a"])))  # broken: in process (None) ...
+        result = result or p.result(p.submit(0, block_msgs(["a"])))  # ... then a new pool
+    finally:
+        p.close()
+    assert result is not None and result.rows == 1

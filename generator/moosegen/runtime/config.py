@@ -77,6 +77,11 @@ class ServiceConfig:
     clickhouse_url: str = "chdb:///./.moosegen/chdb"
     registry_url: str | None = None
     kafka_config: dict[str, str] = field(default_factory=dict)
+    # Consumer-only librdkafka settings (flags/env), applied after everything else.
+    consumer_config: dict[str, str] = field(default_factory=dict)
+    # Static group membership when set (see membership.py); 0: librdkafka's default.
+    instance_id: str = ""
+    session_timeout_ms: int = 0
     max_backoff_s: float = 30.0
     # Larger source messages are dead-lettered (error type `oversized`) without decoding.
     # Default: the topic's `max.message.bytes` from topics.json when it sets one, else 8 MiB.
@@ -87,6 +92,9 @@ class ServiceConfig:
     # hooks) while this one consumes and inserts: 1 = all in process; 0 = the default
     # (MOOSEGEN_WORKERS, else min(2, CPUs)); see `workers.py`.
     workers: int = 0
+    # A block the workers have not prepared after this many seconds (plus 1 ms a record)
+    # is prepared in process and the pool replaced.
+    worker_timeout_s: float = 30.0
 
     @property
     def message_limit(self) -> int:

@@ -13,6 +13,14 @@ the service processes the block in process: nothing is lost or skipped.
 
 Processes are started with `spawn` (or `forkserver` when asked): forking after
 confluent-kafka has started its threads is unsafe.
+
+A worker never outlives its service: on Linux the kernel kills it when its parent goes
+(PR_SET_PDEATHSIG), and a thread in every worker exits it as soon as its parent changes
+or the service is gone (the portable fallback, and the cover for `forkserver`, whose
+workers are the fork server's children). A SIGTERM is honoured after a grace period, so
+a SIGTERM sent to the whole process group lets the service store its last block first.
+A block whose worker does not answer within its timeout (`timeout_s` plus 1 ms a record)
+is prepared in process and the pool is replaced: its processes are killed.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +42,11 @@ from .config import DestinationConfig
 log = logging.getLogger("moosegen.runtime.workers")
 
 START_METHODS = ("spawn", "forkserver")
+# A block's allowance beyond `timeout_s`: generous (a record takes tens of microseconds).
+SECONDS_PER_RECORD = 0.001
+PARENT_POLL_S = 0.5
+SIGTERM_GRACE_S = 10.0
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def default_workers() -> int:
@@ -103,11 +119,65 @@ class _Msg:
 _STATE: dict[str, Any] = {}  # by repr(spec): column defaults may be dicts
 
 
-def _init_worker() -> None:
-    # Shutdown is the service's business: a Ctrl-C to the process group or a SIGTERM
-    # must not kill a worker in the middle of a block.
+def _init_worker(service_pid: int) -> None:
+    # Shutdown is the service's business: a Ctrl-C to the process group must not kill a
+    # worker in the middle of a block, and a SIGTERM only after a grace period.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    _die_with_parent()
+    parent = os.getppid()  # read after the prctl: a parent dead before it is seen below
+    if _service_gone(parent, service_pid):
+        os._exit(0)
+    threading.Thread(
+        target=_watch, args=(parent, service_pid), name="moosegen-parent-watch", daemon=True
+    ).start()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux for a SIGKILL when the parent dies (the thread that started this process:
+    the pool's processes are started by the service's main thread)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: the watch thread alone
+        pass
+
+
+def _service_gone(parent: int, service_pid: int) -> bool:
+    """Is the service dead? Its parent changed, or (a forkserver child) the service's pid
+    is no longer there."""
+    if os.getppid() != parent:
+        return True
+    if parent == service_pid:
+        return False
+    try:
+        os.kill(service_pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
+
+
+_TERMINATED: list[float] = []  # when a SIGTERM arrived (monotonic), at most one entry
+
+
+def _on_sigterm(_signum: int, _frame: Any) -> None:
+    if not _TERMINATED:
+        _TERMINATED.append(time.monotonic())
+
+
+def _watch(parent: int, service_pid: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if _service_gone(parent, service_pid):
+            os._exit(0)
+        if _TERMINATED and time.monotonic() - _TERMINATED[0] > SIGTERM_GRACE_S:
+            os._exit(0)
 
 
 def _state(spec: WorkerSpec) -> Any:
@@ -193,6 +263,15 @@ def _tables(
 
 
 # -- in the service process -------------------------------------------------
+@dataclass
+class Pending:
+    """One block's chunks on their way, in the executor they were submitted to."""
+
+    executor: concurrent.futures.ProcessPoolExecutor
+    futures: list[concurrent.futures.Future[BlockResult | None]]
+    records: int
+
+
 class WorkerPool:
     """A process pool for plain blocks; `result()` gives None whenever the block must be
     processed in process (the pool is then restarted for the next blocks).
@@ -203,7 +282,12 @@ class WorkerPool:
     """
 
     def __init__(
-        self, spec: WorkerSpec, workers: int, start_method: str = "spawn", min_chunk: int = 2000
+        self,
+        spec: WorkerSpec,
+        workers: int,
+        start_method: str = "spawn",
+        min_chunk: int = 2000,
+        timeout_s: float = 30.0,
     ) -> None:
         if start_method not in START_METHODS:
             raise ValueError(f"start method must be one of {START_METHODS}")
@@ -211,6 +295,7 @@ class WorkerPool:
         self.workers = workers
         self.start_method = start_method
         self.min_chunk = min_chunk
+        self.timeout_s = timeout_s
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -219,6 +304,7 @@ class WorkerPool:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(self.start_method),
                 initializer=_init_worker,
+                initargs=(os.getpid(),),
             )
         return self._pool
 
@@ -229,16 +315,20 @@ class WorkerPool:
         for f in futures:
             f.result(timeout=timeout)
 
-    def submit(self, partition: int, msgs: list[Any]) -> list[Any] | None:
-        """Start preparing one block: a future per chunk (None: the pool is broken)."""
+    def block_timeout(self, records: int) -> float:
+        """How long a block of `records` messages may take in the workers."""
+        return self.timeout_s + records * SECONDS_PER_RECORD
+
+    def submit(self, partition: int, msgs: list[Any]) -> Pending | None:
+        """Start preparing one block, a chunk per worker (None: the pool is broken)."""
         chunks = max(1, min(self.workers, len(msgs) // self.min_chunk))
         size = -(-len(msgs) // chunks)
         values = [m.value() for m in msgs]
         offsets = [m.offset() for m in msgs]
         stamps = [m.timestamp()[1] for m in msgs]
+        pool = self._executor()
         try:
-            pool = self._executor()
-            return [
+            futures = [
                 pool.submit(
                     prepare_block,
                     self.spec,
@@ -251,20 +341,27 @@ class WorkerPool:
                 for lo in range(0, len(msgs), size)
             ]
         except Exception as exc:  # noqa: BLE001 - a broken pool: the block goes in process
-            self._broken(exc)
+            self._broken(pool, exc)
             return None
+        return Pending(pool, futures, len(msgs))
 
-    def result(self, futures: list[Any] | None) -> BlockResult | None:
-        """The block's result, chunks merged (None: prepare it in process)."""
-        if futures is None:
+    def result(self, pending: Pending | None) -> BlockResult | None:
+        """The block's result, chunks merged (None: prepare it in process). A chunk is
+        awaited once the ones before it are done, so its wait starts when a worker has
+        taken it (or is free to)."""
+        if pending is None:
             return None
         merged = BlockResult([], {}, 0)
         chunk = 0
-        for future in futures:
+        timeout = self.block_timeout(pending.records)
+        for future in pending.futures:
             try:
-                result: BlockResult | None = future.result()
+                result = future.result(timeout=timeout)
+            except concurrent.futures.TimeoutError:
+                self._hung(pending.executor, timeout)
+                return None
             except Exception as exc:  # noqa: BLE001 - any worker failure: in process
-                self._broken(exc)
+                self._broken(pending.executor, exc)
                 return None
             if result is None:
                 return None
@@ -276,16 +373,29 @@ class WorkerPool:
         return merged
 
     @staticmethod
-    def cancel(futures: list[Any] | None) -> None:
+    def cancel(pending: Pending | None) -> None:
         """Drop a block's chunks (those already running finish, unread)."""
-        for f in futures or ():
+        for f in pending.futures if pending is not None else ():
             f.cancel()
 
     @staticmethod
-    def done(futures: list[Any] | None) -> bool:
-        return futures is None or all(f.done() for f in futures)
+    def done(pending: Pending | None) -> bool:
+        return pending is None or all(f.done() for f in pending.futures)
 
-    def _broken(self, exc: BaseException) -> None:
+    def _hung(self, executor: concurrent.futures.ProcessPoolExecutor, timeout: float) -> None:
+        log.error(
+            "a worker did not finish its block within %.1fs; the block is processed in "
+            "process and the pool replaced",
+            timeout,
+            extra={"event": "worker_hung"},
+        )
+        # A hung worker may ignore anything gentler; the other blocks of this executor
+        # fail over to in process too (their futures break).
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
+        self._discard(executor)
+
+    def _broken(self, executor: concurrent.futures.ProcessPoolExecutor, exc: BaseException) -> None:
         from concurrent.futures.process import BrokenProcessPool
 
         if isinstance(exc, BrokenProcessPool):
@@ -295,7 +405,7 @@ class WorkerPool:
                 exc,
                 extra={"event": "worker_died"},
             )
-            self.close(wait=False)
+            self._discard(executor)
         else:
             log.error(
                 "a worker failed on a block (%s: %s); the block is processed in process",
@@ -304,15 +414,34 @@ class WorkerPool:
                 extra={"event": "worker_error"},
             )
 
+    def _discard(self, executor: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Shut a broken executor down; the next block starts a new one (a block of an
+        executor replaced earlier leaves the current one alone)."""
+        if self._pool is executor:
+            self._pool = None
+        executor.shutdown(wait=False, cancel_futures=True)
+
     def pids(self) -> list[int]:
         pool = self._pool
         procs = getattr(pool, "_processes", None) or {}
         return list(procs)
 
-    def close(self, wait: bool = True) -> None:
+    def close(self, wait: bool = True, grace_s: float = 10.0) -> None:
+        """Stop the workers; waiting, those not gone after `grace_s` (a hung block) are
+        killed, so a stopping service never waits on them for ever."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=wait, cancel_futures=True)
+        if pool is None:
+            return
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        if not wait:
+            return
+        deadline = time.monotonic() + grace_s
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+        pool.shutdown(wait=True)
 
 
 def _state_ready(spec: WorkerSpec) -> int:
