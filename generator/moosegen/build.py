@@ -16,7 +16,7 @@ from moosegen.compat.history import (
 from moosegen.diagnostics import Diagnostic, has_errors
 from moosegen.output import MANIFEST, manifest
 from moosegen.schema.canonical import normalized_form
-from moosegen.schema.ir import Record
+from moosegen.schema.ir import Loc, Record
 from moosegen.spec.load import REGISTRY_DIR, LoadedStream, Project, load_project
 from moosegen.targets import (
     RenderJob,
@@ -173,13 +173,13 @@ def compat_findings(
     subject = history[-1].subject if history else stream.subject  # a live one: <topic>-value
     out = []
     for finding in result.findings:
-        path, line, col = _split_loc(finding.loc) or (where or stream.schema_smap.path, 1, 1)
+        loc = finding.loc or Loc(where or stream.schema_smap.path, 1, 1)
         against = f"v{finding.against_version}" if finding.against_version else "history"
         out.append(
             Diagnostic(
-                path,
-                line,
-                col,
+                loc.path,
+                loc.line,
+                loc.col,
                 "error",
                 finding.code,
                 f"{finding.message} ({mode} against {against} of "
@@ -188,13 +188,6 @@ def compat_findings(
             )
         )
     return out
-
-
-def _split_loc(loc: str | None) -> tuple[str, int, int] | None:
-    if not loc:
-        return None
-    path, line, col = loc.rsplit(":", 2)
-    return path, int(line), int(col)
 
 
 def _registry_ids(

@@ -108,7 +108,7 @@ def test_mode_codes_and_locations_speak_of_the_candidate() -> None:
         ("FIELD_ADDED_WITHOUT_DEFAULT", "FIELD", "/fields/3"),
         ("TYPE_NARROWED", "TYPE", "/fields/1/type"),
     ]
-    locs = {f.code: f.loc for f in back.findings}
+    locs = {f.code: str(f.loc) for f in back.findings}
     assert locs["FIELD_ADDED_WITHOUT_DEFAULT"] == "<candidate>:7:14"
     assert locs["TYPE_NARROWED"] == "<candidate>:5:14"
 

@@ -190,5 +190,5 @@ def test_finding_paths_and_locations() -> None:
     by_path = {f.path: f for f in findings}
     assert set(by_path) == {"/fields/0/type", "/fields/1/type/fields/0/type"}
     assert by_path["/fields/0/type"].code == "TYPE_NARROWED"
-    assert by_path["/fields/0/type"].loc == "<reader>:6:15"  # the "name" of field a
+    assert str(by_path["/fields/0/type"].loc) == "<reader>:6:15"  # the "name" of field a
     assert by_path["/fields/1/type/fields/0/type"].writer_path == "/fields/1/type/fields/0/type"

@@ -99,16 +99,16 @@ class Finding:
     category: str
     path: str
     message: str
-    loc: str | None = None
+    loc: Loc | None = None
     against_version: int | None = None
     java_type: str = ""
     reader_path: str = "/"
     writer_path: str = "/"
-    reader_loc: str | None = None
-    writer_loc: str | None = None
+    reader_loc: Loc | None = None
+    writer_loc: Loc | None = None
 
     def text(self) -> str:
-        where = self.loc or self.path
+        where = str(self.loc) if self.loc else self.path
         return f"{where}: {self.code}: {self.message}"
 
     def with_(self, **changes: object) -> Finding:
@@ -134,10 +134,6 @@ def kind(t: AvroType | Named) -> str:
 
 def _describe(t: AvroType) -> str:
     return f"{kind(t)} {t.fullname}" if isinstance(t, Named) else kind(t)
-
-
-def _loc_text(loc: Loc | None) -> str | None:
-    return f"{loc.path}:{loc.line}:{loc.col}" if loc else None
 
 
 def resolved_aliases(t: Named) -> set[str]:
@@ -221,13 +217,13 @@ class Checker:
             category,
             rpath,
             message,
-            _loc_text(where.rloc),
+            where.rloc,
             None,
             java,
             rpath,
             wpath,
-            _loc_text(where.rloc),
-            _loc_text(where.wloc),
+            where.rloc,
+            where.wloc,
         )
 
     # -- the rules -------------------------------------------------------------------

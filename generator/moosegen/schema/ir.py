@@ -28,6 +28,9 @@ class Loc:
     line: int
     col: int
 
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
 
 @dataclass(eq=False)
 class Primitive:
