@@ -1,0 +1,826 @@
+"""Pairwise JSON Schema rules: does every instance valid for the writer validate for the reader?
+
+Confluent Schema Registry's JSON Schema rules, decided structurally: a reader keyword
+must be implied by the writer's keywords, else it is a finding. Ignoring a writer
+keyword only makes the writer's set of instances look larger, so every shortcut
+taken on the writer's side (merging `allOf`, dropping `not`) keeps the verdict
+sound; the reader's keywords are all checked.
+
+- types: every writer type must be a reader type (`integer` is within `number`);
+- objects: each property present on one side only is judged by the other side's
+  content model — open (`additionalProperties` absent or true), closed (false),
+  or partially open (`patternProperties`, an `additionalProperties` schema);
+  a property the reader requires must be required by the writer unless the
+  reader's property has a `default` (Confluent counts a required property with a
+  default as compatible: readers fill it in);
+- arrays: tuple items (`prefixItems`, draft-07 array `items`) pair up by index, the
+  rest by `items`/`additionalItems`, with the same open/closed/partial models;
+- bounds, enum, const, pattern, format, multipleOf, uniqueItems: the reader's must
+  be implied by the writer's (equal or looser on the reader's side);
+- `anyOf`/`oneOf` on the writer: every sub-schema must be read; on the reader: one
+  sub-schema must read the writer; `allOf` on the reader: each must; anyOf → oneOf
+  is a change (instances may match two sub-schemas);
+- `not`: the reader's negated schema must be within the writer's;
+- `$ref`: local references are followed; a (reader, writer) pair met again while
+  it is still being compared counts as compatible, so recursive schemas end;
+- if/then/else, contains, propertyNames, unevaluatedItems: compared by equality.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from moosegen.compat.jsonschema_codes import JSON_SCHEMA_CODES
+from moosegen.compat.jsonschema_doc import TYPES, Document
+from moosegen.compat.rules import Finding
+from moosegen.sourcemap import JsonPath
+
+# Keywords that constrain nothing: a schema of only these accepts every instance.
+_ANNOTATIONS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$anchor",
+        "$comment",
+        "$defs",
+        "definitions",
+        "$vocabulary",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "contentEncoding",
+        "contentMediaType",
+        "contentSchema",
+    }
+)
+# Compared by equality only, with the instance type they apply to (None: every type).
+_EQUALITY_KEYWORDS: dict[str, str | None] = {
+    "if": None,
+    "then": None,
+    "else": None,
+    "contains": "array",
+    "minContains": "array",
+    "maxContains": "array",
+    "unevaluatedItems": "array",
+    "propertyNames": "object",
+}
+_SUM = ("anyOf", "oneOf")
+_LITERAL_PREFIX = re.compile(r"\^([A-Za-z0-9_\-]*)")
+
+
+@dataclass(frozen=True)
+class Node:
+    """A sub-schema and where it is; a merged schema also knows where each key came from."""
+
+    schema: Any
+    at: JsonPath
+    origins: Mapping[JsonPath, JsonPath] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.schema.get(key, default) if isinstance(self.schema, dict) else default
+
+    def path_of(self, *keys: str | int) -> JsonPath:
+        for n in range(len(keys), 0, -1):
+            if keys[:n] in self.origins:
+                return (*self.origins[keys[:n]], *keys)
+        return (*self.at, *keys)
+
+    def child(self, *keys: str | int) -> Node:
+        value: Any = self.schema
+        for k in keys:
+            value = value[k]
+        return Node(value, self.path_of(*keys))
+
+
+TRUE = Node(True, ())
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """JSON equality: 1 == 1.0, but true is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) or (_number(a) and _number(b)) if a == b else False
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def value_type(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
+        return "integer"
+    if isinstance(v, float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}[type(v)]
+
+
+def declared_types(s: Mapping[str, Any]) -> set[str]:
+    t = s.get("type")
+    if t is None:
+        return set(TYPES)
+    return {t} if isinstance(t, str) else set(t)
+
+
+def accepts_type(t: str, types: set[str]) -> bool:
+    return t in types or (t == "integer" and "number" in types)
+
+
+def trivially_true(s: Any) -> bool:
+    return s is True or (isinstance(s, dict) and all(k in _ANNOTATIONS for k in s))
+
+
+def finite_values(s: Mapping[str, Any]) -> list[Any] | None:
+    """The only instances a schema allows, if it lists them (const, enum)."""
+    if "const" in s:
+        return [s["const"]]
+    if isinstance(s.get("enum"), list):
+        return list(s["enum"])
+    return None
+
+
+def _fraction(x: float) -> Fraction:
+    return Fraction(str(x)) if isinstance(x, float) else Fraction(x)
+
+
+def _patterns_disjoint(p: str, q: str) -> bool:
+    """True when two patterns can match no common name (both anchored literal prefixes)."""
+    mp, mq = _LITERAL_PREFIX.match(p), _LITERAL_PREFIX.match(q)
+    if not (mp and mq):
+        return False
+    a, b = mp.group(1), mq.group(1)
+    return not (a.startswith(b) or b.startswith(a))
+
+
+def _pointer(at: JsonPath) -> str:
+    return "/" + "/".join(str(t).replace("~", "~0").replace("/", "~1") for t in at)
+
+
+class PairChecker:
+    """One reader/writer comparison of two documents."""
+
+    def __init__(self, reader: Document, writer: Document) -> None:
+        self.rdoc, self.wdoc = reader, writer
+        self._active: set[tuple[JsonPath, JsonPath]] = set()
+
+    def check(self) -> tuple[Finding, ...]:
+        return tuple(self.cmp(Node(self.rdoc.root, ()), Node(self.wdoc.root, ())))
+
+    # -- findings -------------------------------------------------------------------
+
+    def finding(
+        self, code: str, r_at: JsonPath, w_at: JsonPath, message: str
+    ) -> list[Finding]:
+        rpath, wpath = _pointer(r_at), _pointer(w_at)
+        rloc, wloc = self.rdoc.loc(r_at), self.wdoc.loc(w_at)
+        category = JSON_SCHEMA_CODES[code][0]
+        return [
+            Finding(code, category, rpath, message, rloc, None, "", rpath, wpath, rloc, wloc)
+        ]
+
+    # -- normal forms ---------------------------------------------------------------
+
+    def deref(self, doc: Document, node: Node) -> tuple[Node, list[Node]]:
+        """Follow local `$ref`s: the target, and the keywords beside each ref that count."""
+        besides: list[Node] = []
+        seen: set[JsonPath] = set()
+        while isinstance(node.schema, dict) and isinstance(node.schema.get("$ref"), str):
+            ref = node.schema["$ref"]
+            if not ref.startswith("#") or node.at in seen:
+                break
+            seen.add(node.at)
+            rest = {k: v for k, v in node.schema.items() if k != "$ref"}
+            if rest and not doc.legacy and not trivially_true(rest):
+                besides.append(Node(rest, node.at, node.origins))
+            target = doc.resolve(ref)
+            assert target is not None, "references are checked when the document loads"
+            node = Node(target[0], target[1])
+        return node, besides
+
+    def writer_normal(self, node: Node) -> Node:
+        """The writer as one schema: refs followed, `allOf` merged in (over-approximating)."""
+        node, besides = self.deref(self.wdoc, node)
+        parts = [node, *besides]
+        if not any(isinstance(p.schema, dict) and "allOf" in p.schema for p in parts) and not besides:
+            return node
+        return self.merge(parts)
+
+    def merge(self, parts: list[Node], at: JsonPath | None = None) -> Node:
+        """The parts' conjunction as one schema, keeping a key's first value on conflict."""
+        out: dict[str, Any] = {}
+        origins: dict[JsonPath, JsonPath] = {}
+        queue = list(parts)
+        while queue:
+            part = queue.pop(0)
+            if part.schema is False:
+                return Node(False, part.at)
+            if not isinstance(part.schema, dict):
+                continue
+            for i in range(len(part.get("allOf", []))):
+                sub, besides = self.deref(self.wdoc, part.child("allOf", i))
+                queue += [sub, *besides]
+            for key, value in part.schema.items():
+                if key == "allOf" or key == "$ref":
+                    continue
+                if key not in out:
+                    out[key] = value
+                    origins[(key,)] = part.path_of(key)[:-1]
+                elif key == "type":
+                    both = _type_intersection(declared_types(out), declared_types(part.schema))
+                    if not both:
+                        return Node(False, part.at)
+                    out["type"] = sorted(both)
+                elif key == "required" and isinstance(value, list):
+                    out[key] = list(dict.fromkeys([*out[key], *value]))
+                elif key in ("properties", "patternProperties") and isinstance(value, dict):
+                    merged = dict(out[key])
+                    for name, sub in value.items():
+                        if name not in merged:
+                            merged[name] = sub
+                            origins[(key, name)] = part.path_of(key)[:-1]
+                    out[key] = merged
+                # any other key met twice keeps its first value: the writer only grows
+        return Node(out, parts[0].at if at is None else at, origins)
+
+    # -- the comparison ---------------------------------------------------------------
+
+    def cmp(self, r: Node, w: Node) -> list[Finding]:
+        w = self.writer_normal(w)
+        if w.schema is False:
+            return []
+        rn, rbesides = self.deref(self.rdoc, r)
+        key = (rn.at, w.at)
+        if key in self._active:
+            return []
+        self._active.add(key)
+        try:
+            out: list[Finding] = []
+            for extra in rbesides:
+                out += self.cmp_deref(extra, w)
+            return out + self.cmp_deref(rn, w)
+        finally:
+            self._active.discard(key)
+
+    def cmp_deref(self, r: Node, w: Node) -> list[Finding]:
+        if trivially_true(r.schema):
+            return []
+        rref, wref = r.get("$ref"), w.get("$ref")
+        if isinstance(rref, str) or isinstance(wref, str):
+            if rref == wref and r.schema == w.schema:
+                return []
+            return self.finding(
+                "JSON_REFERENCE_CHANGED",
+                r.at,
+                w.at,
+                f"reader $ref {rref!r} and writer $ref {wref!r}: only local references are "
+                "followed",
+            )
+        if r.schema is False:
+            return self.finding(
+                "JSON_FALSE_SCHEMA_ADDED", r.at, w.at, "the reader's schema is false"
+            )
+        if isinstance(w.schema, dict) and any(k in w.schema for k in _SUM):
+            base = {k: v for k, v in w.schema.items() if k not in _SUM}
+            sums = [(kw, [w.child(kw, i) for i in range(len(w.schema[kw]))]) for kw in _SUM
+                    if kw in w.schema]
+            return self.writer_sum(r, Node(base, w.at, w.origins), sums)
+        if any(k in r.schema for k in _SUM) and isinstance(w.get("type"), list):
+            # a type array is a sum of types: each may be read by another reader sub-schema
+            base = {k: v for k, v in w.schema.items() if k != "type"}
+            types = [Node({"type": t}, w.path_of("type", i)) for i, t in enumerate(w.schema["type"])]
+            return self.writer_sum(r, Node(base, w.at, w.origins), [("anyOf", types)])
+        out: list[Finding] = []
+        for i in range(len(r.get("allOf", []))):
+            out += self.cmp(r.child("allOf", i), w)
+        for kw in _SUM:
+            if kw in r.schema:
+                out += self.reader_sum(r, kw, w)
+        if "not" in r.schema:
+            out += self.reader_not(r, w)
+        return out + self.base(r, w if isinstance(w.schema, dict) else Node({}, w.at))
+
+    def writer_sum(self, r: Node, base: Node, sums: list[tuple[str, list[Node]]]) -> list[Finding]:
+        """Every writer sub-schema (with the keywords beside it) must be read."""
+        out: list[Finding] = []
+        reader_sum = next((k for k in _SUM if len(r.get(k, [])) > 1), None)
+        for kw, branches in sums:
+            if kw == "anyOf" and reader_sum == "oneOf" and len(branches) > 1:
+                out += self.finding(
+                    "JSON_COMBINED_TYPE_CHANGED",
+                    r.path_of("oneOf"),
+                    base.path_of("anyOf"),
+                    "the writer's anyOf became a oneOf: an instance matching two "
+                    "sub-schemas no longer validates",
+                )
+                continue
+            for i, part in enumerate(branches):
+                one = self.merge([base, part], part.at) if base.schema else part
+                sub = self.cmp(r, one)
+                if not sub or len(branches) == 1:
+                    out += sub
+                    continue
+                code = "JSON_SUBSCHEMA_REMOVED" if reader_sum else "JSON_COMBINED_TYPE_NARROWED"
+                out += self.finding(
+                    code,
+                    r.path_of(reader_sum) if reader_sum else r.at,
+                    part.at,
+                    f"writer {kw} sub-schema {i} is not read: {sub[0].message}",
+                )
+        return out
+
+    def reader_sum(self, r: Node, kw: str, w: Node) -> list[Finding]:
+        branches = r.schema[kw]
+        results = [self.cmp(r.child(kw, j), w) for j in range(len(branches))]
+        if any(not res for res in results):
+            return []
+        if len(branches) == 1:
+            return results[0]
+        reasons = "; ".join(f"{j}: {res[0].message}" for j, res in enumerate(results))
+        return self.finding(
+            "JSON_COMBINED_TYPE_CHANGED",
+            r.path_of(kw),
+            w.at,
+            f"no reader {kw} sub-schema reads the writer ({reasons})",
+        )
+
+    def reader_not(self, r: Node, w: Node) -> list[Finding]:
+        negated = r.child("not")
+        if "not" in w.schema:
+            # not N accepts all of not M exactly when N is within M: swap the roles.
+            if not PairChecker(self.wdoc, self.rdoc).cmp(w.child("not"), negated):
+                return []
+            return self.finding(
+                "JSON_NOT_WIDENED",
+                negated.at,
+                w.path_of("not"),
+                "the reader's `not` rejects values the writer's `not` allows",
+            )
+        neg, _ = self.deref(self.rdoc, negated)
+        if neg.schema is False:
+            return []
+        if isinstance(neg.schema, dict) and "type" in neg.schema:
+            if not _type_intersection(self.writer_types(w), declared_types(neg.schema)):
+                return []  # the writer has no value of a type the reader negates
+        return self.finding(
+            "JSON_NOT_ADDED", negated.at, w.at, "the reader adds a `not` the writer does not have"
+        )
+
+    def writer_types(self, w: Node) -> set[str]:
+        types = declared_types(w.schema)
+        values = finite_values(w.schema)
+        if values is not None:
+            types = {t for t in (value_type(v) for v in values) if accepts_type(t, types)}
+        return types
+
+    # -- one schema's own keywords ------------------------------------------------------
+
+    def base(self, r: Node, w: Node) -> list[Finding]:
+        rtypes, wtypes = declared_types(r.schema), self.writer_types(w)
+        out: list[Finding] = []
+        missing = sorted(t for t in wtypes if not accepts_type(t, rtypes))
+        if missing:
+            narrowed = all(accepts_type(t, wtypes) for t in rtypes)
+            out += self.finding(
+                "JSON_TYPE_NARROWED" if narrowed else "JSON_TYPE_CHANGED",
+                r.path_of("type"),
+                w.path_of("type") if "type" in w.schema else w.at,
+                f"the writer's {', '.join(missing)} values are not accepted by the reader's "
+                f"type {r.get('type', sorted(TYPES))}",
+            )
+        shared = {t for t in wtypes if accepts_type(t, rtypes)}
+        out += self.enum_const(r, w)
+        values = finite_values(w.schema)
+        if shared & {"number", "integer"}:
+            out += self.numbers(r, w, shared, values)
+        if "string" in shared:
+            out += self.strings(r, w, values)
+        if "array" in shared:
+            out += self.arrays(r, w)
+        if "object" in shared:
+            out += self.objects(r, w)
+        for kw, applies in _EQUALITY_KEYWORDS.items():
+            if kw in r.schema and (applies is None or applies in shared):
+                if kw in w.schema and json_equal(r.schema[kw], w.schema[kw]):
+                    continue
+                out += self.finding(
+                    "JSON_KEYWORD_CHANGED" if kw in w.schema else "JSON_KEYWORD_ADDED",
+                    r.path_of(kw),
+                    w.path_of(kw) if kw in w.schema else w.at,
+                    f"the reader's {kw} is not the writer's ({kw} is compared by equality)",
+                )
+        return out
+
+    def enum_const(self, r: Node, w: Node) -> list[Finding]:
+        values = finite_values(w.schema)
+        for kw in ("const", "enum"):
+            if kw not in r.schema:
+                continue
+            allowed = [r.schema["const"]] if kw == "const" else r.schema["enum"]
+            w_at = w.path_of("const" if "const" in w.schema else "enum")
+            if values is None:
+                code = "JSON_CONST_ADDED" if kw == "const" else "JSON_ENUM_ADDED"
+                return self.finding(
+                    code, r.path_of(kw), w.at, f"the reader allows only {allowed!r}"
+                )
+            lost = [v for v in values if not any(json_equal(v, a) for a in allowed)]
+            if lost:
+                code = (
+                    "JSON_CONST_CHANGED"
+                    if kw == "const" and "const" in w.schema
+                    else "JSON_ENUM_VALUE_REMOVED"
+                )
+                return self.finding(
+                    code,
+                    r.path_of(kw),
+                    w_at,
+                    f"writer values {lost!r} are not among the reader's {allowed!r}",
+                )
+        return []
+
+    def numbers(
+        self, r: Node, w: Node, shared: set[str], values: list[Any] | None
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        nums = None if values is None else [v for v in values if _number(v)]
+        for lower in (True, False):
+            wbound = self.bound(w, lower)
+            for kw, limit, exclusive in self.bound_keywords(r, lower):
+                if nums is not None:
+                    holds = all(_beyond(v, limit, exclusive, lower) for v in nums)
+                else:
+                    holds = wbound is not None and _bound_implies(wbound, limit, exclusive, lower)
+                if holds:
+                    continue
+                name = _CODE_NAMES[kw]
+                change = "ADDED" if wbound is None else ("INCREASED" if lower else "DECREASED")
+                out += self.finding(
+                    f"JSON_{name}_{change}",
+                    r.path_of(kw),
+                    w.path_of(wbound[2]) if wbound else w.at,
+                    f"reader {kw} {limit}{' (exclusive)' * exclusive} is not implied by the "
+                    f"writer's {'bound ' + str(wbound[0]) if wbound else 'values'}",
+                )
+        m = r.get("multipleOf")
+        if m is not None:
+            wm = w.get("multipleOf")
+            integers_only = "number" not in self.writer_types(w)
+            if nums is not None:
+                ok = all((_fraction(v) / _fraction(m)).denominator == 1 for v in nums)
+            elif wm is not None:
+                ok = (_fraction(wm) / _fraction(m)).denominator == 1
+            else:
+                ok = integers_only and (1 / _fraction(m)).denominator == 1
+            if not ok:
+                out += self.finding(
+                    "JSON_MULTIPLE_OF_ADDED" if wm is None else "JSON_MULTIPLE_OF_CHANGED",
+                    r.path_of("multipleOf"),
+                    w.path_of("multipleOf") if wm is not None else w.at,
+                    f"reader multipleOf {m} is not implied by the writer's "
+                    f"{'multipleOf ' + str(wm) if wm is not None else 'values'}",
+                )
+        return out
+
+    @staticmethod
+    def bound_keywords(s: Node, lower: bool) -> list[tuple[str, float, bool]]:
+        """(keyword, limit, exclusive) for the lower or upper bounds a schema sets."""
+        plain, excl = ("minimum", "exclusiveMinimum") if lower else ("maximum", "exclusiveMaximum")
+        out: list[tuple[str, float, bool]] = []
+        if _number(s.get(plain)):
+            out.append((plain, s.schema[plain], s.get(excl) is True))  # draft-04 flag
+        if _number(s.get(excl)):
+            out.append((excl, s.schema[excl], True))
+        return out
+
+    def bound(self, s: Node, lower: bool) -> tuple[float, bool, str] | None:
+        """The tightest lower (or upper) bound of a schema: (limit, exclusive, keyword)."""
+        best: tuple[float, bool, str] | None = None
+        for kw, limit, exclusive in self.bound_keywords(s, lower):
+            if best is None or not _bound_implies(best, limit, exclusive, lower):
+                best = (limit, exclusive, kw)
+        return best
+
+    def counts(
+        self, r: Node, w: Node, low: str, high: str, implied: tuple[int, float]
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        lows = [v for v in (w.get(low), implied[0] or None) if v is not None]
+        highs = [v for v in (w.get(high), implied[1]) if v is not None and v != math.inf]
+        wlow, whigh = (max(lows) if lows else None), (min(highs) if highs else None)
+        rlow, rhigh = r.get(low), r.get(high)
+        if rlow is not None and rlow > 0 and (wlow is None or wlow < rlow):
+            out += self.finding(
+                f"JSON_{_CODE_NAMES[low]}_{'ADDED' if wlow is None else 'INCREASED'}",
+                r.path_of(low),
+                w.path_of(low) if low in w.schema else w.at,
+                f"reader {low} {rlow} is above the writer's {wlow if wlow is not None else 0}",
+            )
+        if rhigh is not None and (whigh is None or whigh > rhigh):
+            out += self.finding(
+                f"JSON_{_CODE_NAMES[high]}_{'ADDED' if whigh is None else 'DECREASED'}",
+                r.path_of(high),
+                w.path_of(high) if high in w.schema else w.at,
+                f"reader {high} {rhigh} is below the writer's "
+                f"{whigh if whigh is not None else 'unbounded'}",
+            )
+        return out
+
+    def strings(self, r: Node, w: Node, values: list[Any] | None) -> list[Finding]:
+        texts = None if values is None else [v for v in values if isinstance(v, str)]
+        if texts is not None:
+            lengths = [len(t) for t in texts] or [0]
+            implied: tuple[int, float] = (min(lengths), max(lengths))
+            out = self.counts(r, Node({}, w.at), "minLength", "maxLength", implied)
+        else:
+            out = self.counts(r, w, "minLength", "maxLength", (0, math.inf))
+        pattern, wpattern = r.get("pattern"), w.get("pattern")
+        if pattern is not None and pattern != wpattern:
+            if texts is None or not all(re.search(pattern, t) for t in texts):
+                out += self.finding(
+                    "JSON_PATTERN_ADDED" if wpattern is None else "JSON_PATTERN_CHANGED",
+                    r.path_of("pattern"),
+                    w.path_of("pattern") if wpattern is not None else w.at,
+                    f"reader pattern {pattern!r} is not the writer's "
+                    f"{wpattern if wpattern is not None else 'absent pattern'}",
+                )
+        fmt, wfmt = r.get("format"), w.get("format")
+        if fmt is not None and fmt != wfmt:
+            out += self.finding(
+                "JSON_FORMAT_ADDED" if wfmt is None else "JSON_FORMAT_CHANGED",
+                r.path_of("format"),
+                w.path_of("format") if wfmt is not None else w.at,
+                f"reader format {fmt!r} is not the writer's {wfmt!r}",
+            )
+        return out
+
+    # -- arrays -------------------------------------------------------------------------
+
+    @staticmethod
+    def items_model(s: Node) -> tuple[list[Node], Node]:
+        """(tuple item nodes, the node for every further item) in either draft's form."""
+        if "prefixItems" in s.schema:
+            prefix = [s.child("prefixItems", i) for i in range(len(s.schema["prefixItems"]))]
+            rest_key = "items" if "items" in s.schema else "unevaluatedItems"
+        elif isinstance(s.get("items"), list):
+            prefix = [s.child("items", i) for i in range(len(s.schema["items"]))]
+            rest_key = "additionalItems"
+        else:
+            prefix, rest_key = [], "items"
+        rest = s.child(rest_key) if rest_key in s.schema else Node(True, s.path_of(rest_key))
+        return prefix, rest
+
+    def arrays(self, r: Node, w: Node) -> list[Finding]:
+        rprefix, rrest = self.items_model(r)
+        wprefix, wrest = self.items_model(w)
+        wmax = w.get("maxItems", math.inf)
+        if wrest.schema is False:
+            wmax = min(wmax, len(wprefix))
+        out: list[Finding] = []
+        for i in range(max(len(rprefix), len(wprefix))):
+            if i >= wmax:
+                break
+            if i < len(rprefix) and i < len(wprefix):
+                out += self.cmp(rprefix[i], wprefix[i])
+            elif i < len(rprefix):
+                out += self.covered(rprefix[i], wrest, "ITEM", "added", f"tuple item {i}")
+            else:
+                out += self.covered(rrest, wprefix[i], "ITEM", "removed", f"tuple item {i}")
+        if wmax > max(len(rprefix), len(wprefix)) and wrest.schema is not False:
+            out += self.rest(rrest, wrest, "extra items")
+        implied = (0, wmax)
+        out += self.counts(r, w, "minItems", "maxItems", implied)
+        if r.get("uniqueItems") is True and w.get("uniqueItems") is not True and wmax > 1:
+            out += self.finding(
+                "JSON_UNIQUE_ITEMS_ADDED",
+                r.path_of("uniqueItems"),
+                w.at,
+                "the reader requires unique items and the writer does not",
+            )
+        return out
+
+    def covered(self, r: Node, w: Node, what: str, change: str, name: str) -> list[Finding]:
+        """A property/item on one side only, against the other side's content model.
+
+        Added: `r` is the new property's schema, `w` what covered that name in the writer.
+        Removed: `w` is the old property's schema, `r` what covers that name in the reader.
+        """
+        if self.writer_normal(w).schema is False:
+            return []
+        if change == "removed" and self.deref(self.rdoc, r)[0].schema is False:
+            return self.finding(
+                f"JSON_{what}_REMOVED_FROM_CLOSED_MODEL",
+                r.at,
+                w.at,
+                f"{name} is in the writer but the reader's content model is closed",
+            )
+        sub = self.cmp(r, w)
+        if not sub:
+            return []
+        cover = w if change == "added" else r
+        if trivially_true(self.writer_normal(cover).schema if cover is w else cover.schema):
+            code = f"JSON_{what}_{'ADDED_TO' if change == 'added' else 'REMOVED_FROM'}_OPEN_MODEL"
+        else:
+            code = f"JSON_{what}_{change.upper()}_NOT_COVERED_BY_PARTIALLY_OPEN_MODEL"
+        return self.finding(code, r.at, w.at, f"{name} {change}: {sub[0].message}")
+
+    def rest(self, r: Node, w: Node, what: str) -> list[Finding]:
+        """The schema for everything beyond the listed properties/items, on both sides."""
+        if trivially_true(r.schema):
+            return []
+        if self.deref(self.rdoc, r)[0].schema is False:
+            return self.finding(
+                "JSON_CONTENT_MODEL_CLOSED", r.at, w.at, f"the reader forbids {what}"
+            )
+        return self.cmp(r, w)
+
+    # -- objects ------------------------------------------------------------------------
+
+    @staticmethod
+    def object_model(s: Node) -> tuple[dict[str, Node], dict[str, Node], Node]:
+        """(property nodes, pattern nodes, the node for every other name)."""
+        props = {n: s.child("properties", n) for n in s.get("properties", {})}
+        patterns = {p: s.child("patternProperties", p) for p in s.get("patternProperties", {})}
+        key = "additionalProperties" if "additionalProperties" in s.schema else "unevaluatedProperties"
+        other = s.child(key) if key in s.schema else Node(True, s.path_of("additionalProperties"))
+        return props, patterns, other
+
+    @staticmethod
+    def schemas_for(
+        name: str, props: dict[str, Node], patterns: dict[str, Node], other: Node
+    ) -> list[Node]:
+        """The sub-schemas that apply to property `name`."""
+        matching = [n for p, n in patterns.items() if re.search(p, name)]
+        if name in props:
+            return [props[name], *matching]
+        return matching or [other]
+
+    def objects(self, r: Node, w: Node) -> list[Finding]:
+        rprops, rpatterns, rother = self.object_model(r)
+        wprops, wpatterns, wother = self.object_model(w)
+        out: list[Finding] = []
+        for name in dict.fromkeys([*rprops, *wprops]):
+            rs = self.schemas_for(name, rprops, rpatterns, rother)
+            ws = self.schemas_for(name, wprops, wpatterns, wother)[0]
+            for rnode in rs:
+                if name in rprops and name in wprops:
+                    out += self.cmp(rnode, ws)
+                elif name in rprops:
+                    out += self.covered(rnode, ws, "PROPERTY", "added", f"property {name!r}")
+                else:
+                    out += self.covered(rnode, ws, "PROPERTY", "removed", f"property {name!r}")
+        for p, rnode in rpatterns.items():
+            sources = [n for q, n in wpatterns.items() if not _patterns_disjoint(p, q)]
+            if wother.schema is not False:
+                sources.append(wother)
+            for wnode in sources:
+                out += self.rest(rnode, wnode, f"names matching {p!r}")
+        if not trivially_true(rother.schema):
+            sources = [n for q, n in wpatterns.items() if q not in rpatterns]
+            if wother.schema is not False:
+                sources.append(wother)
+            for wnode in sources:
+                out += self.rest(rother, wnode, "properties beyond those listed")
+        out += self.required(r, w, rprops, wprops, wpatterns, wother)
+        out += self.dependencies(r, w, wprops, wpatterns, wother)
+        closed = wother.schema is False and not wpatterns
+        implied = (len(set(w.get("required", []))), len(wprops) if closed else math.inf)
+        out += self.counts(r, w, "minProperties", "maxProperties", implied)
+        return out
+
+    def writer_may_have(
+        self, name: str, wprops: dict[str, Node], wpatterns: dict[str, Node], wother: Node
+    ) -> bool:
+        return any(n.schema is not False for n in self.schemas_for(name, wprops, wpatterns, wother))
+
+    def required(
+        self,
+        r: Node,
+        w: Node,
+        rprops: dict[str, Node],
+        wprops: dict[str, Node],
+        wpatterns: dict[str, Node],
+        wother: Node,
+    ) -> list[Finding]:
+        wreq = set(w.get("required", []))
+        out: list[Finding] = []
+        for name in r.get("required", []):
+            if name in wreq:
+                continue
+            prop = rprops.get(name)
+            if prop is not None and isinstance(prop.schema, dict) and "default" in prop.schema:
+                continue  # Confluent: a required property with a default is filled in
+            closed = not self.writer_may_have(name, wprops, wpatterns, wother)
+            out += self.finding(
+                "JSON_REQUIRED_ADDED",
+                r.path_of("required"),
+                w.path_of("required") if "required" in w.schema else w.at,
+                f"the reader requires {name!r}, which the writer does not"
+                + (" (and cannot) have" if closed else " require"),
+            )
+        return out
+
+    def dependencies(
+        self, r: Node, w: Node, wprops: dict[str, Node], wpatterns: dict[str, Node], wother: Node
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        wreq = set(w.get("required", []))
+        for key, name, needs in _dependent_required(r):
+            if not self.writer_may_have(name, wprops, wpatterns, wother):
+                continue
+            guaranteed = wreq | {n for _, d, ns in _dependent_required(w) if d == name for n in ns}
+            lacking = [n for n in needs if n not in guaranteed]
+            if lacking:
+                out += self.finding(
+                    "JSON_DEPENDENT_REQUIRED_ADDED",
+                    r.path_of(key, name),
+                    w.at,
+                    f"with {name!r} present the reader requires {lacking}, which the writer "
+                    "does not",
+                )
+        for key, name in _dependent_schemas(r):
+            if not self.writer_may_have(name, wprops, wpatterns, wother):
+                continue
+            rnode = r.child(key, name)
+            if not self.cmp(rnode, w):
+                continue
+            wkey = next((k for k, n in _dependent_schemas(w) if n == name), None)
+            if wkey is not None:
+                merged = self.merge([w, w.child(wkey, name)])
+                sub = self.cmp(rnode, merged)
+                if not sub:
+                    continue
+            out += self.finding(
+                "JSON_DEPENDENT_SCHEMA_ADDED",
+                rnode.at,
+                w.path_of(wkey, name) if wkey else w.at,
+                f"with {name!r} present the reader applies a schema the writer does not imply",
+            )
+        return out
+
+
+def _dependent_required(s: Node) -> Iterable[tuple[str, str, list[str]]]:
+    for key in ("dependentRequired", "dependencies"):
+        for name, value in s.get(key, {}).items():
+            if isinstance(value, list):
+                yield key, name, value
+
+
+def _dependent_schemas(s: Node) -> Iterable[tuple[str, str]]:
+    for key in ("dependentSchemas", "dependencies"):
+        for name, value in s.get(key, {}).items():
+            if not isinstance(value, list):
+                yield key, name
+
+
+def _type_intersection(a: set[str], b: set[str]) -> set[str]:
+    """Types in both sets, with integer as the overlap of integer and number."""
+    out = a & b
+    if ("integer" in a and "number" in b) or ("number" in a and "integer" in b):
+        out.add("integer")
+    return out
+
+
+def _beyond(value: float, limit: float, exclusive: bool, lower: bool) -> bool:
+    """Does `value` satisfy a lower (or upper) bound `limit`?"""
+    if lower:
+        return value > limit or (value == limit and not exclusive)
+    return value < limit or (value == limit and not exclusive)
+
+
+def _bound_implies(
+    wbound: tuple[float, bool, str], limit: float, exclusive: bool, lower: bool
+) -> bool:
+    """Does the writer's bound keep every value within the reader's `limit`?"""
+    wlimit, wexclusive, _ = wbound
+    if wlimit == limit:
+        return wexclusive or not exclusive
+    return wlimit > limit if lower else wlimit < limit
+
+
+_CODE_NAMES = {
+    "minimum": "MINIMUM",
+    "maximum": "MAXIMUM",
+    "exclusiveMinimum": "EXCLUSIVE_MINIMUM",
+    "exclusiveMaximum": "EXCLUSIVE_MAXIMUM",
+    "minLength": "MIN_LENGTH",
+    "maxLength": "MAX_LENGTH",
+    "minItems": "MIN_ITEMS",
+    "maxItems": "MAX_ITEMS",
+    "minProperties": "MIN_PROPERTIES",
+    "maxProperties": "MAX_PROPERTIES",
+}
