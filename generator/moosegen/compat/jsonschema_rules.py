@@ -631,16 +631,15 @@ class PairChecker:
         sub = self.cmp(r, w)
         if not sub:
             return []
-        cover = w if change == "added" else r
-        if trivially_true(self.writer_normal(cover).schema if cover is w else cover.schema):
-            code = f"JSON_{what}_{'ADDED_TO' if change == 'added' else 'REMOVED_FROM'}_OPEN_MODEL"
+        if change == "added" and trivially_true(self.writer_normal(w).schema):
+            code = f"JSON_{what}_ADDED_TO_OPEN_MODEL"
         else:
             code = f"JSON_{what}_{change.upper()}_NOT_COVERED_BY_PARTIALLY_OPEN_MODEL"
         return self.finding(code, r.at, w.at, f"{name} {change}: {sub[0].message}")
 
     def rest(self, r: Node, w: Node, what: str) -> list[Finding]:
         """The schema for everything beyond the listed properties/items, on both sides."""
-        if trivially_true(r.schema):
+        if trivially_true(r.schema) or self.writer_normal(w).schema is False:
             return []
         if self.deref(self.rdoc, r)[0].schema is False:
             return self.finding(
@@ -684,17 +683,17 @@ class PairChecker:
                 else:
                     out += self.covered(rnode, ws, "PROPERTY", "removed", f"property {name!r}")
         for p, rnode in rpatterns.items():
-            sources = [n for q, n in wpatterns.items() if not _patterns_disjoint(p, q)]
-            if wother.schema is not False:
-                sources.append(wother)
-            for wnode in sources:
-                out += self.rest(rnode, wnode, f"names matching {p!r}")
+            for q, wnode in wpatterns.items():
+                if not _patterns_disjoint(p, q):
+                    out += self.rest(rnode, wnode, f"names matching {p!r}")
+            out += self.covered(rnode, wother, "PROPERTY", "added", f"properties matching {p!r}")
         if not trivially_true(rother.schema):
-            sources = [n for q, n in wpatterns.items() if q not in rpatterns]
-            if wother.schema is not False:
-                sources.append(wother)
-            for wnode in sources:
-                out += self.rest(rother, wnode, "properties beyond those listed")
+            for q, wnode in wpatterns.items():
+                if q not in rpatterns:
+                    out += self.covered(
+                        rother, wnode, "PROPERTY", "removed", f"properties matching {q!r}"
+                    )
+            out += self.rest(rother, wother, "properties beyond those listed")
         out += self.required(r, w, rprops, wprops, wpatterns, wother)
         out += self.dependencies(r, w, wprops, wpatterns, wother)
         closed = wother.schema is False and not wpatterns
