@@ -227,8 +227,21 @@ class _Checker:
         if not isinstance(s, dict):
             return
         ref = s.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#") and self.doc.resolve(ref) is None:
-            self.error((*at, "$ref"), f"$ref {ref!r} names nothing in this schema")
+        if isinstance(ref, str) and ref.startswith("#"):
+            chain = [ref]
+            target = self.doc.resolve(ref)
+            while target is not None and isinstance(target[0], dict) and "$ref" in target[0]:
+                nxt = target[0]["$ref"]
+                if not isinstance(nxt, str) or not nxt.startswith("#"):
+                    break
+                if nxt in chain:
+                    self.error((*at, "$ref"), f"$ref {ref!r} is a cycle of references: "
+                               f"{' -> '.join([*chain, nxt])}")
+                    break
+                chain.append(nxt)
+                target = self.doc.resolve(nxt)
+            if target is None:
+                self.error((*at, "$ref"), f"$ref {chain[-1]!r} names nothing in this schema")
         for sub, sub_at in self.subschemas(s, at):
             self.refs(sub, sub_at)
 

@@ -148,11 +148,11 @@ def trivially_true(s: Any) -> bool:
 
 def finite_values(s: Mapping[str, Any]) -> list[Any] | None:
     """The only instances a schema allows, if it lists them (const, enum)."""
+    values = list(s["enum"]) if isinstance(s.get("enum"), list) else None
     if "const" in s:
-        return [s["const"]]
-    if isinstance(s.get("enum"), list):
-        return list(s["enum"])
-    return None
+        in_enum = values is None or any(json_equal(s["const"], v) for v in values)
+        return [s["const"]] if in_enum else []
+    return values
 
 
 def _fraction(x: float) -> Fraction:
@@ -227,14 +227,13 @@ class PairChecker:
         origins: dict[JsonPath, JsonPath] = {}
         queue = list(parts)
         while queue:
-            part = queue.pop(0)
+            part, besides = self.deref(self.wdoc, queue.pop(0))
+            queue += besides
             if part.schema is False:
                 return Node(False, part.at)
             if not isinstance(part.schema, dict):
                 continue
-            for i in range(len(part.get("allOf", []))):
-                sub, besides = self.deref(self.wdoc, part.child("allOf", i))
-                queue += [sub, *besides]
+            queue += [part.child("allOf", i) for i in range(len(part.get("allOf", [])))]
             for key, value in part.schema.items():
                 if key == "allOf" or key == "$ref":
                     continue
@@ -246,6 +245,8 @@ class PairChecker:
                     if not both:
                         return Node(False, part.at)
                     out["type"] = sorted(both)
+                elif key == "enum" and isinstance(value, list):
+                    out[key] = [v for v in out[key] if any(json_equal(v, u) for u in value)]
                 elif key == "required" and isinstance(value, list):
                     out[key] = list(dict.fromkeys([*out[key], *value]))
                 elif key in ("properties", "patternProperties") and isinstance(value, dict):
@@ -262,8 +263,8 @@ class PairChecker:
 
     def cmp(self, r: Node, w: Node) -> list[Finding]:
         w = self.writer_normal(w)
-        if w.schema is False:
-            return []
+        if w.schema is False or (isinstance(w.schema, dict) and finite_values(w.schema) == []):
+            return []  # the writer allows no instance at all
         rn, rbesides = self.deref(self.rdoc, r)
         key = (rn.at, w.at)
         if key in self._active:
@@ -674,7 +675,8 @@ class PairChecker:
         out: list[Finding] = []
         for name in dict.fromkeys([*rprops, *wprops]):
             rs = self.schemas_for(name, rprops, rpatterns, rother)
-            ws = self.schemas_for(name, wprops, wpatterns, wother)[0]
+            wall = self.schemas_for(name, wprops, wpatterns, wother)
+            ws = self.merge(wall, wall[0].at) if len(wall) > 1 else wall[0]  # all apply
             for rnode in rs:
                 if name in rprops and name in wprops:
                     out += self.cmp(rnode, ws)
@@ -686,7 +688,10 @@ class PairChecker:
             for q, wnode in wpatterns.items():
                 if not _patterns_disjoint(p, q):
                     out += self.rest(rnode, wnode, f"names matching {p!r}")
-            out += self.covered(rnode, wother, "PROPERTY", "added", f"properties matching {p!r}")
+            if p not in wpatterns:  # else no name matching p falls to the writer's other
+                out += self.covered(
+                    rnode, wother, "PROPERTY", "added", f"properties matching {p!r}"
+                )
         if not trivially_true(rother.schema):
             for q, wnode in wpatterns.items():
                 if q not in rpatterns:
