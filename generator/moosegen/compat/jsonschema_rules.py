@@ -67,11 +67,9 @@ _EQUALITY_KEYWORDS: dict[str, str | None] = {
     "if": None,
     "then": None,
     "else": None,
-    "contains": "array",
     "minContains": "array",
     "maxContains": "array",
     "unevaluatedItems": "array",
-    "propertyNames": "object",
 }
 _SUM = ("anyOf", "oneOf")
 _LITERAL_PREFIX = re.compile(r"\^([A-Za-z0-9_\-]*)")
@@ -415,6 +413,25 @@ class PairChecker:
             out += self.arrays(r, w)
         if "object" in shared:
             out += self.objects(r, w)
+        if "object" in shared and "propertyNames" in r.schema:
+            names = (
+                w.child("propertyNames")
+                if "propertyNames" in w.schema
+                else Node({"type": "string"}, w.path_of("propertyNames"))
+            )
+            out += self.cmp(r.child("propertyNames"), names)
+        if "array" in shared and "contains" in r.schema:
+            # an array holding an element of the writer's `contains` holds one of the
+            # reader's when the writer's is within the reader's
+            if "contains" in w.schema:
+                out += self.cmp(r.child("contains"), w.child("contains"))
+            else:
+                out += self.finding(
+                    "JSON_KEYWORD_ADDED",
+                    r.path_of("contains"),
+                    w.at,
+                    "the reader requires an element matching `contains`; the writer does not",
+                )
         for kw, applies in _EQUALITY_KEYWORDS.items():
             if kw in r.schema and (applies is None or applies in shared):
                 if kw in w.schema and json_equal(r.schema[kw], w.schema[kw]):
