@@ -74,7 +74,7 @@ def obj(**props: object) -> dict[str, object]:
     return {"type": "object", "properties": props, "additionalProperties": False}
 
 
-S, I, N = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+S, INT, N = {"type": "string"}, {"type": "integer"}, {"type": "number"}
 
 
 def brute(candidate: object, history: list[object], mode: Mode) -> bool:
@@ -92,10 +92,10 @@ def brute(candidate: object, history: list[object], mode: Mode) -> bool:
 HISTORIES: list[list[object]] = [
     [obj(a=S)],
     [obj(a=S), obj(a=S, b=S)],
-    [obj(n=I), obj(n=N)],
-    [obj(n=I), obj(n=I, b=S), obj(n=N, b=S), obj(n=N, b=S, c=S)],
+    [obj(n=INT), obj(n=N)],
+    [obj(n=INT), obj(n=INT, b=S), obj(n=N, b=S), obj(n=N, b=S, c=S)],
 ]
-CANDIDATES: list[object] = [obj(a=S), obj(a=S, b=S), obj(n=I), obj(n=N, b=S), obj(n=N), {}]
+CANDIDATES: list[object] = [obj(a=S), obj(a=S, b=S), obj(n=INT), obj(n=N, b=S), obj(n=N), {}]
 
 
 @pytest.mark.parametrize("mode", list(Mode))
@@ -114,7 +114,7 @@ def test_every_mode_matches_its_definition(mode: Mode, hist: int, cand: int) -> 
 
 def test_transitive_and_latest_disagree() -> None:
     # v1 integer, v2 number: a candidate back at integer...
-    history = [obj(n=I), obj(n=N)]
+    history = [obj(n=INT), obj(n=N)]
     assert check(obj(n=N), history, "FORWARD").compatible
     forward_t = check(obj(n=N), history, "FORWARD_TRANSITIVE")
     assert [(f.code, f.against_version) for f in forward_t.findings] == [("JSON_TYPE_WIDENED", 1)]
@@ -141,8 +141,8 @@ def test_transitive_and_latest_disagree() -> None:
 
 
 def test_none_and_empty_history() -> None:
-    assert check(obj(a=I), [obj(a=S)], "NONE").compatible
-    assert check(obj(a=I), [], "FULL_TRANSITIVE").compatible
+    assert check(obj(a=INT), [obj(a=S)], "NONE").compatible
+    assert check(obj(a=INT), [], "FULL_TRANSITIVE").compatible
     with pytest.raises(ValueError):
         check(obj(a=S), [obj(a=S)], "SIDEWAYS")
 

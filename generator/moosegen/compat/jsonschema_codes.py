@@ -39,7 +39,8 @@ JSON_SCHEMA_CODES: dict[str, tuple[str, str]] = {
     ),
     "JSON_PROPERTY_ADDED_TO_CLOSED_MODEL": (
         "PROPERTY",
-        "a property was added to a closed object (additionalProperties false): old readers reject it",
+        "a property was added to a closed object (additionalProperties false): "
+        "old readers reject it",
     ),
     "JSON_PROPERTY_REMOVED_FROM_CLOSED_MODEL": (
         "PROPERTY",

@@ -75,8 +75,8 @@ class Document:
         """The sub-schema a local `$ref` names and its path, or None if there is none."""
         fragment = unquote(ref[1:])
         if fragment and not fragment.startswith("/"):
-            at = self.anchors.get(fragment)
-            return None if at is None else (self.at(at), at)
+            anchored = self.anchors.get(fragment)
+            return None if anchored is None else (self.at(anchored), anchored)
         node: Any = self.root
         at: JsonPath = ()
         for raw in fragment.split("/")[1:]:
@@ -200,12 +200,10 @@ class _Checker:
         if _is_number(s.get("multipleOf")) and s["multipleOf"] <= 0:
             self.error((*at, "multipleOf"), "multipleOf must be greater than 0")
         for key in _COUNTS:
-            value = s.get(key)
-            if key in s and not (_is_number(value) and value >= 0 and value == int(value)):
+            if key in s and not _is_count(s[key]):
                 self.error((*at, key), f"{key} must be a non-negative integer")
-        for key, value in s.get("patternProperties", {}).items() if isinstance(
-            s.get("patternProperties"), dict
-        ) else ():
+        patterns = s.get("patternProperties")
+        for key in patterns if isinstance(patterns, dict) else ():
             self.pattern(key, (*at, "patternProperties", key))
         if "pattern" in s:
             self.pattern(s["pattern"], (*at, "pattern"))
@@ -235,8 +233,10 @@ class _Checker:
                 if not isinstance(nxt, str) or not nxt.startswith("#"):
                     break
                 if nxt in chain:
-                    self.error((*at, "$ref"), f"$ref {ref!r} is a cycle of references: "
-                               f"{' -> '.join([*chain, nxt])}")
+                    self.error(
+                        (*at, "$ref"),
+                        f"$ref {ref!r} is a cycle of references: {' -> '.join([*chain, nxt])}",
+                    )
                     break
                 chain.append(nxt)
                 target = self.doc.resolve(nxt)
@@ -248,6 +248,10 @@ class _Checker:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_count(value: Any) -> bool:
+    return _is_number(value) and value >= 0 and value == int(value)
 
 
 def _json_kind(value: Any) -> str:

@@ -30,38 +30,31 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from fractions import Fraction
+from collections.abc import Iterable
 from typing import Any
 
 from moosegen.compat.jsonschema_codes import JSON_SCHEMA_CODES
 from moosegen.compat.jsonschema_doc import TYPES, Document
+from moosegen.compat.jsonschema_values import (
+    Node,
+    accepts_type,
+    beyond,
+    bound_implies,
+    code_name,
+    declared_types,
+    finite_values,
+    fraction,
+    is_number,
+    json_equal,
+    patterns_disjoint,
+    pointer,
+    trivially_true,
+    type_intersection,
+    value_type,
+)
 from moosegen.compat.rules import Finding
 from moosegen.sourcemap import JsonPath
 
-# Keywords that constrain nothing: a schema of only these accepts every instance.
-_ANNOTATIONS = frozenset(
-    {
-        "$schema",
-        "$id",
-        "$anchor",
-        "$comment",
-        "$defs",
-        "definitions",
-        "$vocabulary",
-        "title",
-        "description",
-        "default",
-        "examples",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-        "contentEncoding",
-        "contentMediaType",
-        "contentSchema",
-    }
-)
 # Compared by equality only, with the instance type they apply to (None: every type).
 _EQUALITY_KEYWORDS: dict[str, str | None] = {
     "if": None,
@@ -72,102 +65,6 @@ _EQUALITY_KEYWORDS: dict[str, str | None] = {
     "unevaluatedItems": "array",
 }
 _SUM = ("anyOf", "oneOf")
-_LITERAL_PREFIX = re.compile(r"\^([A-Za-z0-9_\-]*)")
-
-
-@dataclass(frozen=True)
-class Node:
-    """A sub-schema and where it is; a merged schema also knows where each key came from."""
-
-    schema: Any
-    at: JsonPath
-    origins: Mapping[JsonPath, JsonPath] = field(default_factory=dict)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.schema.get(key, default) if isinstance(self.schema, dict) else default
-
-    def path_of(self, *keys: str | int) -> JsonPath:
-        for n in range(len(keys), 0, -1):
-            if keys[:n] in self.origins:
-                return (*self.origins[keys[:n]], *keys)
-        return (*self.at, *keys)
-
-    def child(self, *keys: str | int) -> Node:
-        value: Any = self.schema
-        for k in keys:
-            value = value[k]
-        return Node(value, self.path_of(*keys))
-
-
-TRUE = Node(True, ())
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    """JSON equality: 1 == 1.0, but true is not 1."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) or (_number(a) and _number(b)) if a == b else False
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def value_type(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
-        return "integer"
-    if isinstance(v, float):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}[type(v)]
-
-
-def declared_types(s: Mapping[str, Any]) -> set[str]:
-    t = s.get("type")
-    if t is None:
-        return set(TYPES)
-    return {t} if isinstance(t, str) else set(t)
-
-
-def accepts_type(t: str, types: set[str]) -> bool:
-    return t in types or (t == "integer" and "number" in types)
-
-
-def trivially_true(s: Any) -> bool:
-    return s is True or (isinstance(s, dict) and all(k in _ANNOTATIONS for k in s))
-
-
-def finite_values(s: Mapping[str, Any]) -> list[Any] | None:
-    """The only instances a schema allows, if it lists them (const, enum)."""
-    values = list(s["enum"]) if isinstance(s.get("enum"), list) else None
-    if "const" in s:
-        in_enum = values is None or any(json_equal(s["const"], v) for v in values)
-        return [s["const"]] if in_enum else []
-    return values
-
-
-def _fraction(x: float) -> Fraction:
-    return Fraction(str(x)) if isinstance(x, float) else Fraction(x)
-
-
-def _patterns_disjoint(p: str, q: str) -> bool:
-    """True when two patterns can match no common name (both anchored literal prefixes)."""
-    mp, mq = _LITERAL_PREFIX.match(p), _LITERAL_PREFIX.match(q)
-    if not (mp and mq):
-        return False
-    a, b = mp.group(1), mq.group(1)
-    return not (a.startswith(b) or b.startswith(a))
-
-
-def _pointer(at: JsonPath) -> str:
-    return "/" + "/".join(str(t).replace("~", "~0").replace("/", "~1") for t in at)
 
 
 class PairChecker:
@@ -182,15 +79,11 @@ class PairChecker:
 
     # -- findings -------------------------------------------------------------------
 
-    def finding(
-        self, code: str, r_at: JsonPath, w_at: JsonPath, message: str
-    ) -> list[Finding]:
-        rpath, wpath = _pointer(r_at), _pointer(w_at)
+    def finding(self, code: str, r_at: JsonPath, w_at: JsonPath, message: str) -> list[Finding]:
+        rpath, wpath = pointer(r_at), pointer(w_at)
         rloc, wloc = self.rdoc.loc(r_at), self.wdoc.loc(w_at)
         category = JSON_SCHEMA_CODES[code][0]
-        return [
-            Finding(code, category, rpath, message, rloc, None, "", rpath, wpath, rloc, wloc)
-        ]
+        return [Finding(code, category, rpath, message, rloc, None, "", rpath, wpath, rloc, wloc)]
 
     # -- normal forms ---------------------------------------------------------------
 
@@ -215,7 +108,10 @@ class PairChecker:
         """The writer as one schema: refs followed, `allOf` merged in (over-approximating)."""
         node, besides = self.deref(self.wdoc, node)
         parts = [node, *besides]
-        if not any(isinstance(p.schema, dict) and "allOf" in p.schema for p in parts) and not besides:
+        if (
+            not any(isinstance(p.schema, dict) and "allOf" in p.schema for p in parts)
+            and not besides
+        ):
             return node
         return self.merge(parts)
 
@@ -239,7 +135,7 @@ class PairChecker:
                     out[key] = value
                     origins[(key,)] = part.path_of(key)[:-1]
                 elif key == "type":
-                    both = _type_intersection(declared_types(out), declared_types(part.schema))
+                    both = type_intersection(declared_types(out), declared_types(part.schema))
                     if not both:
                         return Node(False, part.at)
                     out["type"] = sorted(both)
@@ -296,13 +192,18 @@ class PairChecker:
             )
         if isinstance(w.schema, dict) and any(k in w.schema for k in _SUM):
             base = {k: v for k, v in w.schema.items() if k not in _SUM}
-            sums = [(kw, [w.child(kw, i) for i in range(len(w.schema[kw]))]) for kw in _SUM
-                    if kw in w.schema]
+            sums = [
+                (kw, [w.child(kw, i) for i in range(len(w.schema[kw]))])
+                for kw in _SUM
+                if kw in w.schema
+            ]
             return self.writer_sum(r, Node(base, w.at, w.origins), sums)
         if any(k in r.schema for k in _SUM) and isinstance(w.get("type"), list):
             # a type array is a sum of types: each may be read by another reader sub-schema
             base = {k: v for k, v in w.schema.items() if k != "type"}
-            types = [Node({"type": t}, w.path_of("type", i)) for i, t in enumerate(w.schema["type"])]
+            types = [
+                Node({"type": t}, w.path_of("type", i)) for i, t in enumerate(w.schema["type"])
+            ]
             return self.writer_sum(r, Node(base, w.at, w.origins), [("anyOf", types)])
         out: list[Finding] = []
         for i in range(len(r.get("allOf", []))):
@@ -374,7 +275,7 @@ class PairChecker:
         if neg.schema is False:
             return []
         if isinstance(neg.schema, dict) and "type" in neg.schema:
-            if not _type_intersection(self.writer_types(w), declared_types(neg.schema)):
+            if not type_intersection(self.writer_types(w), declared_types(neg.schema)):
                 return []  # the writer has no value of a type the reader negates
         return self.finding(
             "JSON_NOT_ADDED", negated.at, w.at, "the reader adds a `not` the writer does not have"
@@ -475,17 +376,17 @@ class PairChecker:
         self, r: Node, w: Node, shared: set[str], values: list[Any] | None
     ) -> list[Finding]:
         out: list[Finding] = []
-        nums = None if values is None else [v for v in values if _number(v)]
+        nums = None if values is None else [v for v in values if is_number(v)]
         for lower in (True, False):
             wbound = self.bound(w, lower)
             for kw, limit, exclusive in self.bound_keywords(r, lower):
                 if nums is not None:
-                    holds = all(_beyond(v, limit, exclusive, lower) for v in nums)
+                    holds = all(beyond(v, limit, exclusive, lower) for v in nums)
                 else:
-                    holds = wbound is not None and _bound_implies(wbound, limit, exclusive, lower)
+                    holds = wbound is not None and bound_implies(wbound, limit, exclusive, lower)
                 if holds:
                     continue
-                name = _CODE_NAMES[kw]
+                name = code_name(kw)
                 change = "ADDED" if wbound is None else ("INCREASED" if lower else "DECREASED")
                 out += self.finding(
                     f"JSON_{name}_{change}",
@@ -499,11 +400,11 @@ class PairChecker:
             wm = w.get("multipleOf")
             integers_only = "number" not in self.writer_types(w)
             if nums is not None:
-                ok = all((_fraction(v) / _fraction(m)).denominator == 1 for v in nums)
+                ok = all((fraction(v) / fraction(m)).denominator == 1 for v in nums)
             elif wm is not None:
-                ok = (_fraction(wm) / _fraction(m)).denominator == 1
+                ok = (fraction(wm) / fraction(m)).denominator == 1
             else:
-                ok = integers_only and (1 / _fraction(m)).denominator == 1
+                ok = integers_only and (1 / fraction(m)).denominator == 1
             if not ok:
                 out += self.finding(
                     "JSON_MULTIPLE_OF_ADDED" if wm is None else "JSON_MULTIPLE_OF_CHANGED",
@@ -519,9 +420,9 @@ class PairChecker:
         """(keyword, limit, exclusive) for the lower or upper bounds a schema sets."""
         plain, excl = ("minimum", "exclusiveMinimum") if lower else ("maximum", "exclusiveMaximum")
         out: list[tuple[str, float, bool]] = []
-        if _number(s.get(plain)):
+        if is_number(s.get(plain)):
             out.append((plain, s.schema[plain], s.get(excl) is True))  # draft-04 flag
-        if _number(s.get(excl)):
+        if is_number(s.get(excl)):
             out.append((excl, s.schema[excl], True))
         return out
 
@@ -529,7 +430,7 @@ class PairChecker:
         """The tightest lower (or upper) bound of a schema: (limit, exclusive, keyword)."""
         best: tuple[float, bool, str] | None = None
         for kw, limit, exclusive in self.bound_keywords(s, lower):
-            if best is None or not _bound_implies(best, limit, exclusive, lower):
+            if best is None or not bound_implies(best, limit, exclusive, lower):
                 best = (limit, exclusive, kw)
         return best
 
@@ -543,14 +444,14 @@ class PairChecker:
         rlow, rhigh = r.get(low), r.get(high)
         if rlow is not None and rlow > 0 and (wlow is None or wlow < rlow):
             out += self.finding(
-                f"JSON_{_CODE_NAMES[low]}_{'ADDED' if wlow is None else 'INCREASED'}",
+                f"JSON_{code_name(low)}_{'ADDED' if wlow is None else 'INCREASED'}",
                 r.path_of(low),
                 w.path_of(low) if low in w.schema else w.at,
                 f"reader {low} {rlow} is above the writer's {wlow if wlow is not None else 0}",
             )
         if rhigh is not None and (whigh is None or whigh > rhigh):
             out += self.finding(
-                f"JSON_{_CODE_NAMES[high]}_{'ADDED' if whigh is None else 'DECREASED'}",
+                f"JSON_{code_name(high)}_{'ADDED' if whigh is None else 'DECREASED'}",
                 r.path_of(high),
                 w.path_of(high) if high in w.schema else w.at,
                 f"reader {high} {rhigh} is below the writer's "
@@ -672,7 +573,11 @@ class PairChecker:
         """(property nodes, pattern nodes, the node for every other name)."""
         props = {n: s.child("properties", n) for n in s.get("properties", {})}
         patterns = {p: s.child("patternProperties", p) for p in s.get("patternProperties", {})}
-        key = "additionalProperties" if "additionalProperties" in s.schema else "unevaluatedProperties"
+        key = (
+            "additionalProperties"
+            if "additionalProperties" in s.schema
+            else "unevaluatedProperties"
+        )
         other = s.child(key) if key in s.schema else Node(True, s.path_of("additionalProperties"))
         return props, patterns, other
 
@@ -703,7 +608,7 @@ class PairChecker:
                     out += self.covered(rnode, ws, "PROPERTY", "removed", f"property {name!r}")
         for p, rnode in rpatterns.items():
             for q, wnode in wpatterns.items():
-                if not _patterns_disjoint(p, q):
+                if not patterns_disjoint(p, q):
                     out += self.rest(rnode, wnode, f"names matching {p!r}")
             if p not in wpatterns:  # else no name matching p falls to the writer's other
                 out += self.covered(
@@ -806,42 +711,3 @@ def _dependent_schemas(s: Node) -> Iterable[tuple[str, str]]:
         for name, value in s.get(key, {}).items():
             if not isinstance(value, list):
                 yield key, name
-
-
-def _type_intersection(a: set[str], b: set[str]) -> set[str]:
-    """Types in both sets, with integer as the overlap of integer and number."""
-    out = a & b
-    if ("integer" in a and "number" in b) or ("number" in a and "integer" in b):
-        out.add("integer")
-    return out
-
-
-def _beyond(value: float, limit: float, exclusive: bool, lower: bool) -> bool:
-    """Does `value` satisfy a lower (or upper) bound `limit`?"""
-    if lower:
-        return value > limit or (value == limit and not exclusive)
-    return value < limit or (value == limit and not exclusive)
-
-
-def _bound_implies(
-    wbound: tuple[float, bool, str], limit: float, exclusive: bool, lower: bool
-) -> bool:
-    """Does the writer's bound keep every value within the reader's `limit`?"""
-    wlimit, wexclusive, _ = wbound
-    if wlimit == limit:
-        return wexclusive or not exclusive
-    return wlimit > limit if lower else wlimit < limit
-
-
-_CODE_NAMES = {
-    "minimum": "MINIMUM",
-    "maximum": "MAXIMUM",
-    "exclusiveMinimum": "EXCLUSIVE_MINIMUM",
-    "exclusiveMaximum": "EXCLUSIVE_MAXIMUM",
-    "minLength": "MIN_LENGTH",
-    "maxLength": "MAX_LENGTH",
-    "minItems": "MIN_ITEMS",
-    "maxItems": "MAX_ITEMS",
-    "minProperties": "MIN_PROPERTIES",
-    "maxProperties": "MAX_PROPERTIES",
-}
