@@ -594,8 +594,11 @@ class PairChecker:
     def objects(self, r: Node, w: Node) -> list[Finding]:
         rprops, rpatterns, rother = self.object_model(r)
         wprops, wpatterns, wother = self.object_model(w)
+        evaluated_names, evaluated_patterns = self.evaluated_elsewhere(r)
         out: list[Finding] = []
         for name in dict.fromkeys([*rprops, *wprops]):
+            if name not in rprops and name in evaluated_names:
+                continue  # read by the reader's sub-schema that declares it
             rs = self.schemas_for(name, rprops, rpatterns, rother)
             wall = self.schemas_for(name, wprops, wpatterns, wother)
             ws = self.merge(wall, wall[0].at) if len(wall) > 1 else wall[0]  # all apply
@@ -616,7 +619,7 @@ class PairChecker:
                 )
         if not trivially_true(rother.schema):
             for q, wnode in wpatterns.items():
-                if q not in rpatterns:
+                if q not in rpatterns and q not in evaluated_patterns:
                     out += self.covered(
                         rother, wnode, "PROPERTY", "removed", f"properties matching {q!r}"
                     )
@@ -627,6 +630,20 @@ class PairChecker:
         implied = (len(set(w.get("required", []))), len(wprops) if closed else math.inf)
         out += self.counts(r, w, "minProperties", "maxProperties", implied)
         return out
+
+    def evaluated_elsewhere(self, r: Node) -> tuple[set[str], set[str]]:
+        """Names and patterns that the reader's allOf/anyOf/oneOf sub-schemas declare, which
+        its `unevaluatedProperties` therefore does not judge (those sub-schemas do)."""
+        names: set[str] = set()
+        patterns: set[str] = set()
+        if "unevaluatedProperties" not in r.schema or "additionalProperties" in r.schema:
+            return names, patterns
+        for kw in ("allOf", "anyOf", "oneOf"):
+            for i in range(len(r.get(kw, []))):
+                sub, _ = self.deref(self.rdoc, r.child(kw, i))
+                names |= set(sub.get("properties", {}))
+                patterns |= set(sub.get("patternProperties", {}))
+        return names, patterns
 
     def writer_may_have(
         self, name: str, wprops: dict[str, Node], wpatterns: dict[str, Node], wother: Node
