@@ -175,6 +175,8 @@ class PairChecker:
     def cmp_deref(self, r: Node, w: Node) -> list[Finding]:
         if trivially_true(r.schema):
             return []
+        if w.schema is True:
+            w = Node({}, w.at)  # (a false writer never gets here)
         rref, wref = r.get("$ref"), w.get("$ref")
         if isinstance(rref, str) or isinstance(wref, str):
             if rref == wref and r.schema == w.schema:
@@ -213,7 +215,7 @@ class PairChecker:
                 out += self.reader_sum(r, kw, w)
         if "not" in r.schema:
             out += self.reader_not(r, w)
-        return out + self.base(r, w if isinstance(w.schema, dict) else Node({}, w.at))
+        return out + self.base(r, w)
 
     def writer_sum(self, r: Node, base: Node, sums: list[tuple[str, list[Node]]]) -> list[Finding]:
         """Every writer sub-schema (with the keywords beside it) must be read."""
@@ -300,14 +302,18 @@ class PairChecker:
                 "JSON_TYPE_NARROWED" if narrowed else "JSON_TYPE_CHANGED",
                 r.path_of("type"),
                 w.path_of("type") if "type" in w.schema else w.at,
-                f"the writer's {', '.join(missing)} values are not accepted by the reader's "
-                f"type {r.get('type', sorted(TYPES))}",
+                f"the reader's type {r.get('type', sorted(TYPES))} does not accept "
+                + (
+                    f"the writer's {', '.join(missing)} values"
+                    if "type" in w.schema or finite_values(w.schema) is not None
+                    else "every value: the writer allows any type"
+                ),
             )
         shared = {t for t in wtypes if accepts_type(t, rtypes)}
         out += self.enum_const(r, w)
         values = finite_values(w.schema)
         if shared & {"number", "integer"}:
-            out += self.numbers(r, w, shared, values)
+            out += self.numbers(r, w, values)
         if "string" in shared:
             out += self.strings(r, w, values)
         if "array" in shared:
@@ -372,9 +378,7 @@ class PairChecker:
                 )
         return []
 
-    def numbers(
-        self, r: Node, w: Node, shared: set[str], values: list[Any] | None
-    ) -> list[Finding]:
+    def numbers(self, r: Node, w: Node, values: list[Any] | None) -> list[Finding]:
         out: list[Finding] = []
         nums = None if values is None else [v for v in values if is_number(v)]
         for lower in (True, False):
