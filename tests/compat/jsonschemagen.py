@@ -20,7 +20,7 @@ SCALARS: list[Any] = [None, True, False, *NUMBERS, *STRINGS]
 TYPES = ["null", "boolean", "integer", "number", "string", "array", "object"]
 
 
-def _maybe(draw: Any, value: Any, p: float = 0.4) -> bool:
+def _maybe(draw: Any, p: float) -> bool:
     return draw(st.floats(0, 1)) < p
 
 
@@ -42,15 +42,15 @@ def leaf(draw: Any) -> Any:
     s: dict[str, Any] = {"type": t}
     if t in ("integer", "number"):
         for kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            if _maybe(draw, kw, 0.25):
+            if _maybe(draw, 0.25):
                 s[kw] = draw(st.sampled_from([-2, 0, 1, 3, 5, 2.5]))
-        if _maybe(draw, "multipleOf", 0.2):
+        if _maybe(draw, 0.2):
             s["multipleOf"] = draw(st.sampled_from([1, 2, 3, 0.5]))
     if t == "string":
         for kw in ("minLength", "maxLength"):
-            if _maybe(draw, kw, 0.3):
+            if _maybe(draw, 0.3):
                 s[kw] = draw(st.integers(0, 4))
-        if _maybe(draw, "pattern", 0.25):
+        if _maybe(draw, 0.25):
             s["pattern"] = draw(st.sampled_from(STRING_PATTERNS))
     return s
 
@@ -77,7 +77,7 @@ def schemas(draft: str, depth: int = 2) -> st.SearchStrategy[Any]:
                     "not": draw(leaf())}
         if kind == "array":
             s: dict[str, Any] = {"type": "array"}
-            tuple_items = draw(st.lists(sub, max_size=2)) if _maybe(draw, "tuple", 0.4) else []
+            tuple_items = draw(st.lists(sub, max_size=2)) if _maybe(draw, 0.4) else []
             rest = draw(st.sampled_from(["absent", "false", "schema"]))
             if tuple_items and draft == "draft-07":
                 s["items"] = tuple_items
@@ -89,15 +89,15 @@ def schemas(draft: str, depth: int = 2) -> st.SearchStrategy[Any]:
                 if rest != "absent":
                     s["items"] = False if rest == "false" and tuple_items else draw(sub)
             for kw in ("minItems", "maxItems"):
-                if _maybe(draw, kw, 0.2):
+                if _maybe(draw, 0.2):
                     s[kw] = draw(st.integers(0, 3))
-            if _maybe(draw, "uniqueItems", 0.15):
+            if _maybe(draw, 0.15):
                 s["uniqueItems"] = True
             return s
         s = {"type": "object"}
         names = draw(st.lists(st.sampled_from(NAMES), max_size=3, unique=True))
         s["properties"] = {n: draw(sub) for n in names}
-        if names and _maybe(draw, "required", 0.5):
+        if names and _maybe(draw, 0.5):
             s["required"] = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
         model = draw(st.sampled_from(["open", "open", "closed", "schema", "pattern"]))
         if model == "closed":
@@ -107,11 +107,11 @@ def schemas(draft: str, depth: int = 2) -> st.SearchStrategy[Any]:
         elif model == "pattern":
             s["patternProperties"] = {draw(st.sampled_from(PATTERN_KEYS)): draw(sub)}
             s["additionalProperties"] = draw(st.sampled_from([False, True]))
-        if len(names) >= 2 and _maybe(draw, "deps", 0.2):
+        if len(names) >= 2 and _maybe(draw, 0.2):
             key = "dependencies" if draft == "draft-07" else "dependentRequired"
             s[key] = {names[0]: [names[1]]}
         for kw in ("minProperties", "maxProperties"):
-            if _maybe(draw, kw, 0.15):
+            if _maybe(draw, 0.15):
                 s[kw] = draw(st.integers(0, 3))
         return s
 
@@ -191,7 +191,7 @@ def _set(s: Any, path: tuple[Any, ...], value: Any) -> Any:
 @st.composite
 def instances(draw: Any, schema: Any, root: Any, depth: int = 4) -> Any:
     """An instance shaped by `schema` (often, not always, valid for it)."""
-    if depth <= 0 or not isinstance(schema, dict) or _maybe(draw, "noise", 0.1):
+    if depth <= 0 or not isinstance(schema, dict) or _maybe(draw, 0.1):
         return draw(st.sampled_from(SCALARS + [[], {}, ["a"], {"a": 1}]))
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]

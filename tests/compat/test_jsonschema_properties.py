@@ -65,20 +65,14 @@ def test_compatible_means_every_writer_instance_is_valid_for_the_reader(
 
 
 @pytest.mark.parametrize("draft", DRAFTS)
-@SETTINGS
-@given(data=st.data())
-def test_mutations_are_often_judged_both_ways(draft: str, data: st.DataObject) -> None:
-    """The pairs are not all trivially (in)compatible: both verdicts occur."""
-    reader, writer = data.draw(pairs(draft))
-    verdict = can_read(reader, writer)
-    assert verdict in (True, False)
-    VERDICTS[draft].add(verdict)
+def test_mutated_pairs_meet_both_verdicts(draft: str) -> None:
+    """The soundness check has work to do: the pairs are not all (in)compatible."""
+    seen: set[bool] = set()
 
+    @SETTINGS
+    @given(pair=pairs(draft))
+    def collect(pair: tuple[Any, Any]) -> None:
+        seen.add(can_read(*pair))
 
-VERDICTS: dict[str, set[bool]] = {d: set() for d in DRAFTS}
-
-
-@pytest.mark.parametrize("draft", DRAFTS)
-def test_both_verdicts_were_seen(draft: str) -> None:
-    test_mutations_are_often_judged_both_ways(draft)
-    assert VERDICTS[draft] == {True, False}
+    collect()
+    assert seen == {True, False}
