@@ -25,7 +25,7 @@ from moosegen.compat import CompatResult, SchemaError
 from moosegen.compat.jsonschema_codes import INVERSE, JSON_SCHEMA_CODES
 from moosegen.compat.jsonschema_doc import Document, load_document
 from moosegen.compat.jsonschema_rules import PairChecker
-from moosegen.compat.modes import Mode, parse_mode
+from moosegen.compat.modes import Mode, findings_over_history, parse_mode
 from moosegen.compat.rules import Finding
 
 __all__ = [
@@ -82,15 +82,13 @@ def check(candidate: Any, history: Sequence[Any], mode: Mode | str) -> CompatRes
         number = getattr(old, "version", None) or i + 1
         versions.append((number, _document(old, f"<version {number}>")))
     result = CompatResult(mode)
-    if mode is Mode.NONE or not versions:
-        return result
-    against = versions if mode.transitive else versions[-1:]
-    result.checked_versions = [v for v, _ in against]
-    for version, old in reversed(against):  # newest first, as registries report
-        if mode.backward:
-            for f in PairChecker(new, old).check():
-                result.findings.append(_restate(f, candidate_reads=True, version=version))
-        if mode.forward:
-            for f in PairChecker(old, new).check():
-                result.findings.append(_restate(f, candidate_reads=False, version=version))
+    if mode is not Mode.NONE and versions:
+        result.checked_versions = [v for v, _ in (versions if mode.transitive else versions[-1:])]
+    result.findings = findings_over_history(
+        new,
+        versions,
+        mode,
+        lambda reader, writer: PairChecker(reader, writer).check(),
+        lambda f, reads, version: _restate(f, candidate_reads=reads, version=version),
+    )
     return result

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from moosegen.compat import SchemaError
 from moosegen.diagnostics import Diagnostic
+from moosegen.schema.ir import Loc
 from moosegen.sourcemap import JsonPath, LoadError, SourceMap, load_json
 
 TYPES = frozenset({"null", "boolean", "object", "array", "number", "integer", "string"})
@@ -65,11 +66,11 @@ class Document:
     legacy: bool = False  # draft-04/06/07: keywords beside `$ref` are ignored
     anchors: dict[str, JsonPath] = field(default_factory=dict)
 
-    def loc(self, at: JsonPath) -> str | None:
+    def loc(self, at: JsonPath) -> Loc | None:
         if self.smap is None:
             return None
         line, col = self.smap.pos(at)
-        return f"{self.label}:{line}:{col}"
+        return Loc(self.label, line, col)
 
     def resolve(self, ref: str) -> tuple[Any, JsonPath] | None:
         """The sub-schema a local `$ref` names and its path, or None if there is none."""

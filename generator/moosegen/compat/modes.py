@@ -13,8 +13,9 @@ candidate reads, and a field *removed* when the candidate writes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
+from typing import TypeVar
 
 from moosegen.compat.rules import RULES, Checker, Finding
 from moosegen.schema.ir import AvroType
@@ -109,10 +110,19 @@ def _restate(f: Finding, *, candidate_reads: bool, version: int | None) -> Findi
     )
 
 
-def check_history(
-    candidate: AvroType, history: Sequence[tuple[int, AvroType]], mode: Mode | str
+S = TypeVar("S")
+
+
+def findings_over_history(
+    candidate: S,
+    history: Sequence[tuple[int, S]],
+    mode: Mode | str,
+    pairwise: Callable[[S, S], Iterable[Finding]],
+    restate: Callable[[Finding, bool, int], Finding],
 ) -> list[Finding]:
-    """Findings of `candidate` against `history` [(version, schema), ...], oldest first."""
+    """A mode over a history [(version, schema), ...], oldest first, for any schema
+    language: `pairwise(reader, writer)` finds, `restate(finding, candidate_reads,
+    version)` says it from the candidate's side."""
     mode = parse_mode(mode)
     if mode is Mode.NONE or not history:
         return []
@@ -120,9 +130,20 @@ def check_history(
     findings: list[Finding] = []
     for version, old in reversed(against):  # newest first, as registries report
         if mode.backward:
-            for f in Checker().check(candidate, old):
-                findings.append(_restate(f, candidate_reads=True, version=version))
+            findings += [restate(f, True, version) for f in pairwise(candidate, old)]
         if mode.forward:
-            for f in Checker().check(old, candidate):
-                findings.append(_restate(f, candidate_reads=False, version=version))
+            findings += [restate(f, False, version) for f in pairwise(old, candidate)]
     return findings
+
+
+def check_history(
+    candidate: AvroType, history: Sequence[tuple[int, AvroType]], mode: Mode | str
+) -> list[Finding]:
+    """Findings of `candidate` against `history` [(version, schema), ...], oldest first."""
+    return findings_over_history(
+        candidate,
+        history,
+        mode,
+        lambda reader, writer: Checker().check(reader, writer),
+        lambda f, reads, version: _restate(f, candidate_reads=reads, version=version),
+    )
