@@ -439,7 +439,7 @@ class AvroUnion:
             for t, s in zip(tags, schemas, strict=True)
         ]
         plain = core_schema.union_schema(
-            tagged if keep else schemas, mode="left_to_right" if keep else "smart"
+            _choices(tagged if keep else schemas), mode="left_to_right" if keep else "smart"
         )
         python_choices: dict[Any, CoreSchema] = {
             n: core_schema.no_info_before_validator_function(_untag, s)
@@ -494,7 +494,7 @@ class AvroUnion:
             python_schema=either(python_choices, python_tag),
             serialization=core_schema.wrap_serializer_function_ser_schema(
                 serialize,
-                schema=core_schema.union_schema(schemas),
+                schema=core_schema.union_schema(_choices(schemas)),
                 info_arg=True,
             ),
         )
@@ -504,6 +504,10 @@ _UNIONS = (Union, type(int | str))
 _TAG_CONFIG = core_schema.CoreConfig(
     val_json_bytes="base64", ser_json_bytes="base64", ser_json_inf_nan="constants"
 )
+
+
+def _choices(schemas: list[Any]) -> list[CoreSchema | tuple[CoreSchema, str]]:
+    return list(schemas)
 
 
 def _untag(value: Any) -> Any:
