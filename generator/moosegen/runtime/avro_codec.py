@@ -745,6 +745,8 @@ class _Converters:
             return None
 
         def convert(value: Any) -> Any:
+            if value is None:
+                return None
             if type(value) is tuple:
                 label, conv, wrapped = by_label[value[0]]
                 value = value[1]["value"] if wrapped else value[1]
