@@ -21,7 +21,6 @@ import clickhouse_connect
 import pytest
 from fastavro import schemaless_writer
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from moosegen.runtime.columns import ColumnBuilder, Lineage
 from moosegen.runtime.migrations import apply_migrations
 from moosegen.runtime.pipeline import Pipeline

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.models.avro_strategies import AvroStrategies
-from tests.models.helpers import REPO, build_package, import_models
+from tests.models.helpers import REPO, import_models
 
 SPECS = REPO / "tests/corpus/realworld/specs"
 STREAMS = sorted(p.stem for p in SPECS.glob("*.yaml") if p.name != "moosegen.yaml")
@@ -32,13 +32,6 @@ EXAMPLES = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-@pytest.fixture(scope="module")
-def realworld(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("realworld")
-    build_package(SPECS, root, "mg_realworld")
-    return root
 
 
 def models_of(root: Path, stream: str) -> ModuleType:
