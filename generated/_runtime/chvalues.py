@@ -36,8 +36,10 @@ silently on bad values instead of failing, so every converter validates):
 - None in a non-Nullable Array, Map or Tuple (an Avro `["null", T]` that ClickHouse
   cannot make Nullable; the build warned CH_NULLABLE_COMPOSITE) becomes the type's
   empty value: [], {}, a tuple of its elements' empty values.
-- String: a dict or list (a recursive record below the cut, stored as JSON) becomes
-  its JSON text (keys in field order, bytes as base64, like the model's JSON form).
+- String, as a whole column (`text_column_converter`) or inside an Array, Map or
+  Tuple: a dict or list (a recursive record below the cut, stored as JSON) becomes its
+  JSON text (keys in field order, bytes as base64, like the model's JSON form); a
+  column mixing str and bytes (an Avro ["bytes", "string"]) is written as bytes.
 """
 
 from __future__ import annotations
@@ -276,15 +278,13 @@ def _converter(t: CHType) -> Converter | None:
     if name == "FixedString":
         return _fixed_converter(int(t.params[0]))
     if name == "Array":
-        return _or_empty(t, _array_converter(_or_empty(t.args[0], _converter(t.args[0]))))
+        return _or_empty(t, _array_converter(_element(t.args[0])))
     if name == "Map":
-        return _or_empty(t, _map_converter(_or_empty(t.args[1], _converter(t.args[1]))))
+        return _or_empty(t, _map_converter(_element(t.args[1])))
     if name == "Tuple":
         return _or_empty(t, _tuple_converter(t))
     if name == "Variant":
         return _variant_converter(t)
-    if name == "String":
-        return _string
     return None
 
 
@@ -329,6 +329,17 @@ def _or_empty(t: CHType, conv: Converter | None) -> Converter | None:
         return v if conv is None else conv(v)
 
     return convert
+
+
+def _element(t: CHType) -> Converter | None:
+    """The converter of a value inside an Array, Map or Tuple: None of a non-Nullable
+    composite becomes its empty value; a String takes JSON text for a dict or list."""
+    allowed = _text_types(t)
+    if allowed is None:
+        return _or_empty(t, _converter(t))
+    if type(None) in allowed:
+        return lambda v: None if v is None else _string(v)
+    return _string
 
 
 def _json_default(v: Any) -> Any:
@@ -492,7 +503,7 @@ def _map_converter(inner: Converter | None) -> Converter:
 
 def _tuple_converter(t: CHType) -> Converter:
     names = list(t.names)
-    convs = [_or_empty(a, _converter(a)) for a in t.args]
+    convs = [_element(a) for a in t.args]
     is_duration = tuple(names) == _DURATION and all(a.name == "UInt32" for a in t.args)
 
     composite = [a.name in _COMPOSITES for a in t.args]
@@ -731,14 +742,12 @@ def _bulk(t: CHType) -> Callable[[list[Any]], list[Any] | None] | None:
             return out
 
         return decimals
-    if name == "String":
-        return _strings
     if name in ("Map", "Array"):
         element_type = t.args[1] if name == "Map" else t.args[0]
         container = dict if name == "Map" else list
-        if _converter(element_type) is None:
-            return lambda values: values if set(map(type, values)) <= {container} else None
         allowed = _text_types(element_type)
+        if allowed is None and _converter(element_type) is None:
+            return lambda values: values if set(map(type, values)) <= {container} else None
         if allowed is None:
             return None
         elements = (lambda v: v.values()) if name == "Map" else (lambda v: v)
@@ -756,13 +765,34 @@ def _bulk(t: CHType) -> Callable[[list[Any]], list[Any] | None] | None:
 _STRINGS = frozenset({str, bytes})
 
 
+def text_column_converter(ch_type: str) -> ColumnConverter | None:
+    """For a String column (maybe Nullable/LowCardinality), what the insert needs beyond
+    `column_values_converter` (None for them: a str or bytes goes in as it is): a dict
+    or list (a recursive record below the cut) as JSON text, a str/bytes mix as bytes.
+    None for other types."""
+    return _text_column if _text_types(parse_type(ch_type)) is not None else None
+
+
+def _text_column(values: list[Any]) -> list[Any]:
+    out = _strings(values)
+    if out is not None:
+        return out
+    texts = [v if v is None else _string(v) for v in values]
+    present = [v for v in texts if v is not None]
+    if len(set(map(type, present))) < 2:
+        return texts
+    return [v.encode("utf-8") if type(v) is str else v for v in texts]
+
+
 def _strings(values: list[Any]) -> list[Any] | None:
     """A String column as it is, or all bytes when it mixes str and bytes (an Avro
-    ["bytes", "string"] union): clickhouse-connect writes a block of one or the other."""
+    ["bytes", "string"] union): clickhouse-connect writes a block of one or the other.
+    None: some value is neither (nor None)."""
     kinds = set(map(type, values))
+    kinds.discard(type(None))
     if not kinds <= _STRINGS:
         return None
-    if len(kinds) == 1:
+    if len(kinds) < 2:
         return values
     return [v.encode("utf-8") if type(v) is str else v for v in values]
 

@@ -6,7 +6,11 @@ import enum
 import json
 
 from clickhouse_connect.datatypes.dynamic import TypedVariant
-from moosegen.runtime.chvalues import column_converter, column_values_converter
+from moosegen.runtime.chvalues import (
+    column_converter,
+    column_values_converter,
+    text_column_converter,
+)
 
 
 class Kind(str, enum.Enum):
@@ -61,10 +65,11 @@ def test_variant_members_are_matched_by_their_own_type() -> None:
 
 
 def test_text_and_bytes_mixed_in_one_string_column_become_bytes() -> None:
-    conv = column_values_converter("String")
-    assert conv is not None
+    conv = text_column_converter("Nullable(String)")
+    assert conv is not None and column_values_converter("String") is None
     assert conv(["a", "b"]) == ["a", "b"]
-    assert conv(["é", b"\xff"]) == ["é".encode(), b"\xff"]
+    assert conv(["é", b"\xff", None]) == ["é".encode(), b"\xff", None]
+    assert conv([None, {"a": b"\x00"}]) == [None, '{"a":"AA=="}']
     variant = column_converter("Variant(String, Int64)")
     assert variant is not None
     assert variant("é").value == "é".encode() and variant(b"\xff").value == b"\xff"
