@@ -753,10 +753,14 @@ def _bulk(t: CHType) -> Callable[[list[Any]], list[Any] | None] | None:
         elements = (lambda v: v.values()) if name == "Map" else (lambda v: v)
 
         def texts(values: list[Any]) -> list[Any] | None:
+            # Validated rows give one Python type per column's elements: text (as it
+            # is) or records below the recursion cut (JSON text, per value). The first
+            # element present says which.
             if not set(map(type, values)) <= {container}:
                 return None
             inside = itertools.chain.from_iterable(map(elements, values))
-            return values if set(map(type, inside)) <= allowed else None
+            first = next((x for x in inside if x is not None), None)
+            return values if first is None or type(first) in allowed else None
 
         return texts
     return None
