@@ -108,6 +108,7 @@ def payloads(models: ModuleType, strategies: AvroStrategies, fmt: str) -> list[b
 KNOWN_DDL = {
     "logical_unions": "Variant(FixedString(16), String): similar variant types",
     "payments": "Variant(String, Enum8(...)): similar variant types",
+    "trees": "Variant(Tuple(left String, right String), Tuple(operand String, ...)): similar",
 }
 LENIENT = {"allow_suspicious_variant_types": 1}
 

@@ -170,6 +170,7 @@ def test_composite_defaults_fill_in(realworld: Path, name: str) -> None:
             "name": "n",
             "path": {"value": 1},
             "deep": {"l2": {"l3": {"l4": {"counts": {}}}}},
+            "expr": {"node": {"left": {"node": {"value": 1}}, "right": {"node": {"value": 2**40}}}},
         },
         "defaults": {"id": "i"},
     }[name]
