@@ -36,6 +36,7 @@ CASES = [
     ([REC_A, REC_B], (True, False)),
     ([REC_A, {"type": "map", "values": "int"}], (True, False)),
     (["bytes", FIXED], (True, True)),
+    (["bytes", {"type": "fixed", "name": "U", "size": 16, "logicalType": "uuid"}], (True, True)),
     ([T_MS, T_US], (True, True)),
     ([DEC, DEC_F], (True, True)),
     (["int", TS], (False, False)),

@@ -358,8 +358,8 @@ def branch_kinds(schema: Any, fullname: str | None = None) -> tuple[str, str]:
         json_kind = "string"  # decimals, dates, times and timestamps are JSON strings
     if logical == "duration":
         json_kind = "object"
-    if logical == "uuid" and kind == "string":
-        return json_kind, "UUID"
+    if logical == "uuid":  # uuid on fixed(16) stays bytes in the model
+        return json_kind, "UUID" if kind == "string" else "bytes"
     if logical in _PYTHON_KIND:
         return json_kind, _PYTHON_KIND[logical]
     if logical:
