@@ -721,9 +721,10 @@ class _Converters:
         return None
 
     def _union_decoder(self, branches: list[Any], namespace: str | None) -> Convert | None:
-        """fastavro gives a named branch as `(full name, value)` (`return_named_type`), a
-        wrapper record as `(wrapper, {"value": v})`, anything else plain: the model input
-        is `Tagged(branch, value)` for an ambiguous union, else the plain value."""
+        """fastavro gives a branch of a union with two or more named branches as `(full
+        name, value)` (a wrapper record: `(wrapper, {"value": v})`), other unions plain:
+        the model input is `Tagged(branch, value)` for an ambiguous union, else the
+        plain value."""
         plan: list[tuple[Any, str, Convert | None]] = []
         by_label: dict[str, tuple[str, Convert | None, bool]] = {}
         originals = []
@@ -740,8 +741,8 @@ class _Converters:
             originals.append(inner)
         ambiguous = self.shape(originals)[0]
         fullnames = self.fullnames
-        unnamed = all(id(b) not in fullnames for b in originals)
-        if not ambiguous and unnamed and all(conv is None for _, _, conv in plan):
+        named = sum(id(b) in fullnames for b in originals)
+        if not ambiguous and named < 2 and all(conv is None for _, _, conv in plan):
             return None
 
         def convert(value: Any) -> Any:
@@ -765,17 +766,17 @@ class _Converters:
 def _wrap_branches(
     schema: Any, conv: _Converters, namespace: str | None = None, counter: list[int] | None = None
 ) -> Any:
-    """A copy of `schema` where each unnamed branch of a union whose branches share a
-    Python type is a one-field record: the same binary encoding (a record is its
-    fields), but fastavro then reads the branch back by name."""
+    """A copy of `schema` where each unnamed branch of an ambiguous union is a one-field
+    record: the same binary encoding (a record is its fields), but fastavro then reads
+    the branch back by name."""
     counter = [0] if counter is None else counter
     if isinstance(schema, list):
         resolved = [_resolve(b, conv.named, namespace) for b in schema]
-        tagged = conv.shape(resolved)[1]
+        ambiguous = conv.shape(resolved)[0]
         out = []
         for branch, res in zip(schema, resolved, strict=True):
             branch = _wrap_branches(branch, conv, namespace, counter)
-            if tagged and res != "null" and id(res) not in conv.fullnames:
+            if ambiguous and res != "null" and id(res) not in conv.fullnames:
                 counter[0] += 1
                 label = conv.label(res)
                 branch = {
@@ -920,6 +921,14 @@ def fingerprint_of(schema_json: str) -> bytes:
     return bytes.fromhex(str(_fingerprint(canonical, "CRC-64-AVRO")))
 
 
+def _read(buffer: io.BytesIO, writer: Any, reader: Any) -> Any:
+    """A union with two or more named branches is read as `(name, value)`; every
+    ambiguous union has them (its unnamed branches are wrapped), others read plain."""
+    return schemaless_reader(
+        buffer, writer, reader, return_named_type=True, return_named_type_override=True
+    )
+
+
 class Codec:
     """Encodes with the current schema; decodes data written with any embedded version."""
 
@@ -937,10 +946,10 @@ class Codec:
         }
         converters = _Converters(current_json)
         self._to_avro = converters.encoder(current_json)
-        # Data of an older version is resolved into the current schema: the branches of
-        # unions whose branches share a Python type come back plain (the model then
-        # takes the first that fits). The current version is read through the wrapped
-        # schema, which keeps every branch.
+        # Data of an older version is resolved into the current schema: the unnamed
+        # branches of an ambiguous union (and a named one beside them) come back plain,
+        # and the model takes the branch that fits. The current version is read through
+        # the wrapped schema, which keeps every branch.
         self._from_resolved = converters.decoder(current_json)
         wrapped = _wrap_branches(current_json, converters)
         self.read_schema = parse_schema(wrapped, named_schemas={})
@@ -972,9 +981,9 @@ class Codec:
             raise UnknownSchemaError(sid)
         buffer = io.BytesIO(body)
         if sid == self.schema_id:
-            value = schemaless_reader(buffer, self.read_schema, None, return_named_type=True)
+            value = _read(buffer, self.read_schema, None)
             return self.from_avro_value(value)
-        value = schemaless_reader(buffer, writer, self.schema, return_named_type=True)
+        value = _read(buffer, writer, self.schema)
         return self.from_avro_value(value, resolved=True)
 
     def encode_single_object(self, value: Any) -> bytes:
