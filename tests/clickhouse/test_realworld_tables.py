@@ -103,30 +103,18 @@ def payloads(models: ModuleType, strategies: AvroStrategies, fmt: str) -> list[b
     return out
 
 
-# DDL the ClickHouse target writes that the engine refuses with its default settings
-# (owned by the DDL target; the column paths are still checked, with the setting on).
-KNOWN_DDL = {
-    "logical_unions": "Variant(FixedString(16), String): similar variant types",
-    "payments": "Variant(String, Enum8(...)): similar variant types",
-    "trees": "Variant(Tuple(left String, right String), Tuple(operand String, ...)): similar",
-}
-LENIENT = {"allow_suspicious_variant_types": 1}
-
-
-def connect(engine_path: Path, database: str, settings: dict[str, Any] | None = None) -> Any:
+def connect(engine_path: Path, database: str) -> Any:
     return clickhouse_connect.get_client(
-        dsn=f"chdb://{engine_path}", database=database, tz_mode="schema", settings=settings
+        dsn=f"chdb://{engine_path}", database=database, tz_mode="schema"
     )
 
 
-def run_ddl(
-    engine_path: Path, generated: Path, stream: str, database: str, settings: dict[str, Any]
-) -> tuple[Any, Any]:
+def run_ddl(engine_path: Path, generated: Path, stream: str, database: str) -> tuple[Any, Any]:
     """The migrations into `database`, table.sql into `database`_sql: their clients."""
-    migrated = connect(engine_path, database, settings)
+    migrated = connect(engine_path, database)
     migrated.command(f"CREATE DATABASE IF NOT EXISTS `{database}_sql`")
     apply_migrations(migrated, generated / stream / "migrations", stream, database)
-    created = connect(engine_path, f"{database}_sql", settings)
+    created = connect(engine_path, f"{database}_sql")
     text = (generated / stream / "table.sql").read_text()
     code = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
     for statement in code.split(";\n"):
@@ -142,11 +130,8 @@ def test_ddl_and_migrations_run(
     database: str,
     engine_path: Path,
     stream: str,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if stream in KNOWN_DDL:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN_DDL[stream], strict=True))
-    run_ddl(engine_path, generated, stream, database, {})
+    run_ddl(engine_path, generated, stream, database)
 
 
 def read_back(client: Any, table: str) -> list[str]:
@@ -165,7 +150,7 @@ def test_records_reach_the_table_by_both_column_paths(
     values = payloads(models, strategies, config.format)
     msgs = [Msg(v, k) for k, v in enumerate(values)]
 
-    lenient, other = run_ddl(engine_path, generated, stream, database, LENIENT)
+    migrated, other = run_ddl(engine_path, generated, stream, database)
 
     pipeline = Pipeline(config)
     items, failures = pipeline.decode(msgs)
@@ -173,7 +158,7 @@ def test_records_reach_the_table_by_both_column_paths(
     (dest,) = config.destinations
     builder = ColumnBuilder(dest.columns)
     data = builder.build([i.row for i in items], Lineage([i.msg for i in items]))
-    builder.insert(lenient, dest.name, data)
+    builder.insert(migrated, dest.name, data)
 
     spec = WorkerSpec(models.__name__, stream, "realworld", config.format, (dest,), 1 << 20)
     offsets = list(range(len(values)))
@@ -188,7 +173,7 @@ def test_records_reach_the_table_by_both_column_paths(
         assert block is not None and block.failed == [], "the worker path refused the block"
         other.insert_arrow(dest.name, table_from_ipc(block.tables[dest.name]))
 
-    in_process, by_workers = read_back(lenient, dest.name), read_back(other, dest.name)
+    in_process, by_workers = read_back(migrated, dest.name), read_back(other, dest.name)
     assert len(in_process) == len(values) == RECORDS
     assert in_process == by_workers
     assert len(set(in_process)) > 1  # the records differ
