@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar, cast
+from typing import Annotated, Any, Generic, TypeVar, Union, cast, get_args, get_origin
 from uuid import UUID
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
@@ -66,6 +66,8 @@ from .registry import SchemaRegistry
 
 __all__ = [
     "CONFIG",
+    "AvroUnion",
+    "Tagged",
     "Codec",
     "DecimalDigits",
     "Duration",
@@ -277,6 +279,245 @@ class FixedSize:
         )
 
 
+# --- ambiguous unions ------------------------------------------------------------------
+#
+# A union is *ambiguous* when two of its non-null branches have the same JSON kind
+# (number, string, object, array, boolean): its plain JSON value cannot say which
+# branch it is. Such a union has the JSON form of Avro's JSON encoding, `{"branch":
+# value}` (null stays null), and accepts plain values too. When two branches also have
+# the same Python type (int/long, float/double, bytes/fixed, two decimals, two times,
+# two durations), the model holds a `Tagged(branch, value)`; otherwise it holds the
+# plain value, whose type says the branch. The generator and the codec decide with the
+# same function, `union_shape`.
+
+T = TypeVar("T")
+
+
+class Tagged(tuple[str, T], Generic[T]):
+    """A value of a union with its Avro branch name: `Tagged("long", 5)`.
+
+    The branch is the name Avro's JSON encoding uses: a primitive type's name
+    (`"long"`, also for logical types), a named type's full name, `"array"`, `"map"`.
+    It is a 2-tuple, fastavro's own notation for writing a union branch.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, branch: str, value: T) -> Tagged[T]:
+        return tuple.__new__(cls, (branch, value))
+
+    @property
+    def branch(self) -> str:
+        return self[0]
+
+    @property
+    def value(self) -> T:
+        return self[1]
+
+
+_JSON_KIND = {
+    "null": "null",
+    "boolean": "boolean",
+    "int": "number",
+    "long": "number",
+    "float": "number",
+    "double": "number",
+    "bytes": "string",
+    "string": "string",
+    "enum": "string",
+    "fixed": "string",
+    "array": "array",
+    "map": "object",
+    "record": "object",
+    "error": "object",
+}
+_PYTHON_KIND = {
+    "int": "int",
+    "long": "int",
+    "float": "float",
+    "double": "float",
+    "bytes": "bytes",
+    "fixed": "bytes",
+    "decimal": "Decimal",
+    "time-millis": "time",
+    "time-micros": "time",
+    "duration": "Duration",
+}
+
+
+def branch_kinds(schema: Any, fullname: str | None = None) -> tuple[str, str]:
+    """(JSON kind, Python kind) of one resolved union branch (a named type: `fullname`)."""
+    if isinstance(schema, str):
+        return _JSON_KIND[schema], _PYTHON_KIND.get(schema, schema)
+    kind = schema["type"]
+    if not isinstance(kind, str) or kind not in _JSON_KIND:
+        return branch_kinds(kind, fullname)
+    logical = schema.get("logicalType")
+    json_kind = _JSON_KIND[kind]
+    if logical == "decimal" or (logical and logical.startswith(("date", "time", "local"))):
+        json_kind = "string"  # decimals, dates, times and timestamps are JSON strings
+    if logical == "duration":
+        json_kind = "object"
+    if logical == "uuid":  # uuid on fixed(16) stays bytes in the model
+        return json_kind, "UUID" if kind == "string" else "bytes"
+    if logical in _PYTHON_KIND:
+        return json_kind, _PYTHON_KIND[logical]
+    if logical:
+        return json_kind, logical
+    if kind in ("record", "error", "enum"):
+        return json_kind, f"{kind}:{fullname or schema['name']}"
+    return json_kind, _PYTHON_KIND.get(kind, kind)
+
+
+def union_shape(kinds: list[tuple[str, str]]) -> tuple[bool, bool]:
+    """(ambiguous, tagged) for a union whose branches have these `branch_kinds`.
+
+    ambiguous: two non-null branches share a JSON kind (the JSON form is `{"branch":
+    value}`); tagged: two share a Python type too (the model holds `Tagged`).
+    """
+    present = [k for k in kinds if k[0] != "null"]
+    json_kinds = [k[0] for k in present]
+    python_kinds = [k[1] for k in present]
+    ambiguous = len(set(json_kinds)) < len(json_kinds)
+    return ambiguous, len(set(python_kinds)) < len(python_kinds)
+
+
+def _instance_check(tp: Any) -> Callable[[Any], bool]:
+    """Whether a validated value is of this branch annotation's Python type, exactly."""
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    if tp is None or tp is type(None):
+        return lambda value: value is None
+    if tp is AwareDatetime:
+        return lambda value: type(value) is datetime and value.tzinfo is not None
+    if tp is NaiveDatetime:
+        return lambda value: type(value) is datetime and value.tzinfo is None
+    origin = get_origin(tp) or tp
+    return lambda value: type(value) is origin
+
+
+class AvroUnion:
+    """`Annotated[A | B, AvroUnion("a", "b")]`: an ambiguous union (see `union_shape`).
+
+    The names are the Avro branch names in the order of the annotation's members;
+    `Annotated[Tagged[A | B] | None, AvroUnion("a", "b", "null")]` holds `Tagged`
+    values. Input: a `Tagged`/`(branch, value)` (Python) or `{"branch": value}` (JSON)
+    goes to its branch; a plain value to the first branch, in Avro order, that takes
+    it (`Tagged`), or to the branch its type matches best (pydantic's smart union).
+    JSON output: `{"branch": value}`; null stays null.
+    """
+
+    def __init__(self, *branches: str) -> None:
+        self.branches = branches
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        members: list[Any] = []
+        keep = False
+        for arg in get_args(source) if get_origin(source) in _UNIONS else (source,):
+            if get_origin(arg) is Tagged:
+                keep = True
+                inner = get_args(arg)[0]
+                members.extend(get_args(inner) if get_origin(inner) in _UNIONS else [inner])
+            else:
+                members.append(arg)
+        if len(members) != len(self.branches):
+            raise TypeError(f"AvroUnion{self.branches} needs one name per member of {source}")
+        names = list(self.branches)
+        schemas = [handler.generate_schema(m) for m in members]
+        checks = [_instance_check(m) for m in members]
+
+        def tagger(name: str) -> Callable[[Any], Any]:
+            if not keep or name == "null":
+                return lambda value: value
+            return lambda value: Tagged(name, value)
+
+        tags = [tagger(n) for n in names]
+        tagged = [
+            core_schema.no_info_after_validator_function(t, s)
+            for t, s in zip(tags, schemas, strict=True)
+        ]
+        plain = core_schema.union_schema(
+            _choices(tagged if keep else schemas), mode="left_to_right" if keep else "smart"
+        )
+        python_choices: dict[Any, CoreSchema] = {
+            n: core_schema.no_info_before_validator_function(_untag, s)
+            for n, s in zip(names, tagged, strict=True)
+        }
+        json_choices: dict[Any, CoreSchema] = {
+            n: core_schema.no_info_after_validator_function(
+                _take(n, t),
+                core_schema.typed_dict_schema(
+                    {n: core_schema.typed_dict_field(s)},
+                    extra_behavior="forbid",
+                    config=_TAG_CONFIG,  # a typed dict's own config: JSON bytes as base64
+                ),
+            )
+            for n, s, t in zip(names, schemas, tags, strict=True)
+        }
+        known = frozenset(names)
+
+        def python_tag(value: Any) -> str | None:
+            if type(value) in (Tagged, tuple) and len(value) == 2 and value[0] in known:
+                return str(value[0])
+            return None
+
+        def json_tag(value: Any) -> str | None:
+            if isinstance(value, dict) and len(value) == 1:
+                key = next(iter(value))
+                return key if key in known else None
+            return None
+
+        def serialize(
+            value: Any,
+            nxt: core_schema.SerializerFunctionWrapHandler,
+            info: core_schema.SerializationInfo,
+        ) -> Any:
+            if value is None:
+                return None
+            if info.mode != "json":
+                return Tagged(value[0], nxt(value[1])) if isinstance(value, Tagged) else nxt(value)
+            if isinstance(value, Tagged):
+                return {value.branch: nxt(value.value)}
+            for name, check in zip(names, checks, strict=True):
+                if check(value):
+                    return {name: nxt(value)}
+            return nxt(value)
+
+        def either(choices: dict[Any, CoreSchema], tag: Callable[[Any], str | None]) -> CoreSchema:
+            by_tag = core_schema.tagged_union_schema(choices, tag)
+            return core_schema.union_schema([by_tag, plain], mode="left_to_right")
+
+        return core_schema.json_or_python_schema(
+            json_schema=either(json_choices, json_tag),
+            python_schema=either(python_choices, python_tag),
+            serialization=core_schema.wrap_serializer_function_ser_schema(
+                serialize,
+                schema=core_schema.union_schema(_choices(schemas)),
+                info_arg=True,
+            ),
+        )
+
+
+_UNIONS = (Union, type(int | str))
+_TAG_CONFIG = core_schema.CoreConfig(
+    val_json_bytes="base64", ser_json_bytes="base64", ser_json_inf_nan="constants"
+)
+
+
+def _choices(schemas: list[Any]) -> list[CoreSchema | tuple[CoreSchema, str]]:
+    return list(schemas)
+
+
+def _untag(value: Any) -> Any:
+    return value[1]
+
+
+def _take(name: str, tag: Callable[[Any], Any]) -> Callable[[dict[str, Any]], Any]:
+    return lambda value: tag(value[name])
+
+
 # --- schema-driven conversion between model values and fastavro values ------------
 
 Convert = Callable[[Any], Any]
@@ -310,9 +551,17 @@ def _resolve(schema: Any, named: dict[str, Any], namespace: str | None = None) -
     if isinstance(schema, str):
         if schema in _PRIMITIVE_TYPES:
             return schema
-        full = schema if "." in schema or not namespace else f"{namespace}.{schema}"
+        full = schema.lstrip(".") if "." in schema or not namespace else f"{namespace}.{schema}"
         return named.get(full, named.get(schema, schema))
     return schema
+
+
+def _fullname(schema: dict[str, Any], namespace: str | None) -> str:
+    name = str(schema["name"])
+    if "." in name:
+        return name.lstrip(".")
+    space = schema.get("namespace", namespace)
+    return f"{space}.{name}" if space else name
 
 
 def _index_named(schema: Any, named: dict[str, Any], namespace: str | None = None) -> None:
@@ -322,11 +571,7 @@ def _index_named(schema: Any, named: dict[str, Any], namespace: str | None = Non
     elif isinstance(schema, dict):
         kind = schema.get("type")
         if kind in ("record", "error", "enum", "fixed"):
-            name = str(schema["name"])
-            if "." not in name and schema.get("namespace"):
-                name = f"{schema['namespace']}.{name}"
-            elif "." not in name and namespace:
-                name = f"{namespace}.{name}"
+            name = _fullname(schema, namespace)
             named[name] = schema
             inner = name.rpartition(".")[0] or None
             for field in schema.get("fields", []):
@@ -335,27 +580,40 @@ def _index_named(schema: Any, named: dict[str, Any], namespace: str | None = Non
             _index_named(schema["items"], named, namespace)
         elif kind == "map":
             _index_named(schema["values"], named, namespace)
+        elif isinstance(kind, (dict, list)):
+            _index_named(kind, named, namespace)
 
 
-def _branch_label(schema: Any) -> str:
-    if isinstance(schema, str):
-        return schema
-    if isinstance(schema, dict):
-        kind = schema["type"]
-        if kind in ("record", "error", "enum", "fixed"):
-            return str(schema["name"])
-        return str(kind) if isinstance(kind, str) else _branch_label(kind)
-    return "union"
+_BRANCH_PROPERTY = "moosegen.branch"  # marks a wrapper record (see `_wrap_branches`)
 
 
 class _Converters:
-    """Builds, per schema node, a converter to fastavro values and one back; None = identity."""
+    """Builds, per schema node, a converter to fastavro values and one back; None = identity.
+
+    Every union branch is known by its Avro name (`Tagged.branch`); fastavro writes a
+    `(name, value)` tuple in that branch and, with `return_named_type`, reads a named
+    branch as one.
+    """
 
     def __init__(self, schema: Any) -> None:
         self.named: dict[str, Any] = {}
         _index_named(schema, self.named)
+        self.fullnames = {id(s): full for full, s in self.named.items()}
         self.enc_cache: dict[str, Convert | None] = {}
         self.dec_cache: dict[str, Convert | None] = {}
+
+    def label(self, schema: Any) -> str:
+        """The branch name of a resolved schema: primitive, full name, "array", "map"."""
+        if isinstance(schema, str):
+            return schema
+        if id(schema) in self.fullnames:
+            return self.fullnames[id(schema)]
+        kind = schema["type"]
+        return str(kind) if isinstance(kind, str) else self.label(kind)
+
+    def shape(self, branches: list[Any]) -> tuple[bool, bool]:
+        kinds = [branch_kinds(b, self.fullnames.get(id(b))) for b in branches]
+        return union_shape(kinds)
 
     # model value -> fastavro value
     def encoder(self, schema: Any, namespace: str | None = None) -> Convert | None:
@@ -367,7 +625,7 @@ class _Converters:
         kind = schema["type"]
         logical = schema.get("logicalType")
         if kind in ("record", "error"):
-            name = str(schema["name"])
+            name = self.label(schema)
             if name in self.enc_cache:
                 return lambda value: _call(self.enc_cache[name], value)
             self.enc_cache[name] = None
@@ -391,22 +649,30 @@ class _Converters:
             quantum = Decimal(1).scaleb(-int(schema.get("scale", 0)))
             return lambda value: value.quantize(quantum)
         if logical == "uuid":
-            return str
+            return str if kind == "string" else None
         if kind == "enum":
             return lambda value: value.value if isinstance(value, Enum) else value
+        if not isinstance(kind, str):
+            return self.encoder(kind, namespace)
         return None
 
     def _union_encoder(self, branches: list[Any], namespace: str | None) -> Convert:
-        plan = []
+        plan: list[tuple[Any, str, Convert | None]] = []
         for branch in branches:
             resolved = _resolve(branch, self.named, namespace)
-            plan.append((resolved, _branch_label(resolved), self.encoder(resolved, namespace)))
+            plan.append((resolved, self.label(resolved), self.encoder(resolved, namespace)))
+        by_label = {label: conv for _, label, conv in plan}
+        fullnames = self.fullnames
 
         def convert(value: Any) -> Any:
-            for resolved, label, conv in plan:
-                if _matches(resolved, value):
-                    return (label, value if conv is None else conv(value))
-            raise ValueError(f"{value!r} matches no branch of the union {[p[1] for p in plan]}")
+            if isinstance(value, Tagged):  # the branch the model kept
+                conv = by_label[value.branch]
+                return (value.branch, value.value if conv is None else conv(value.value))
+            for exact in (True, False):
+                for resolved, label, conv in plan:
+                    if _matches(resolved, value, exact, fullnames):
+                        return (label, value if conv is None else conv(value))
+            raise ValueError(f"{value!r} matches no branch of the union {list(by_label)}")
 
         return convert
 
@@ -420,7 +686,7 @@ class _Converters:
         kind = schema["type"]
         logical = schema.get("logicalType")
         if kind in ("record", "error"):
-            name = str(schema["name"])
+            name = self.label(schema)
             if name in self.dec_cache:
                 return lambda value: _call(self.dec_cache[name], value)
             self.dec_cache[name] = None
@@ -450,28 +716,95 @@ class _Converters:
             )
         if logical == "duration":
             return _decode_duration
+        if not isinstance(kind, str):
+            return self.decoder(kind, namespace)
         return None
 
     def _union_decoder(self, branches: list[Any], namespace: str | None) -> Convert | None:
-        plan = []
+        """fastavro gives a branch of a union with two or more named branches as `(full
+        name, value)` (a wrapper record: `(wrapper, {"value": v})`), other unions plain:
+        the model input is `Tagged(branch, value)` for an ambiguous union, else the
+        plain value."""
+        plan: list[tuple[Any, str, Convert | None]] = []
+        by_label: dict[str, tuple[str, Convert | None, bool]] = {}
+        originals = []
         for branch in branches:
             resolved = _resolve(branch, self.named, namespace)
-            plan.append((resolved, _branch_label(resolved), self.decoder(resolved, namespace)))
-        if all(conv is None for _, _, conv in plan):
+            wrapped = isinstance(resolved, dict) and _BRANCH_PROPERTY in resolved
+            inner = resolved["fields"][0]["type"] if wrapped else resolved
+            if wrapped:
+                inner = _resolve(inner, self.named, namespace)
+            label = str(resolved[_BRANCH_PROPERTY]) if wrapped else self.label(resolved)
+            conv = self.decoder(inner, namespace)
+            plan.append((inner, label, conv))
+            by_label[self.label(resolved)] = (label, conv, wrapped)
+            originals.append(inner)
+        ambiguous = self.shape(originals)[0]
+        fullnames = self.fullnames
+        named = sum(id(b) in fullnames for b in originals)
+        if not ambiguous and named < 2 and all(conv is None for _, _, conv in plan):
             return None
 
         def convert(value: Any) -> Any:
-            if isinstance(value, tuple):  # fastavro's (record name, value) for record branches
-                label, value = value
-                for _, branch_label, conv in plan:
-                    if branch_label == label:
-                        return value if conv is None else conv(value)
-            for resolved, _, conv in plan:
-                if _matches_decoded(resolved, value):
-                    return value if conv is None else conv(value)
-            return value
+            if value is None:
+                return None
+            if type(value) is tuple:
+                label, conv, wrapped = by_label[value[0]]
+                value = value[1]["value"] if wrapped else value[1]
+            else:
+                found = next((p for p in plan if _matches_decoded(p[0], value, fullnames)), None)
+                if found is None:
+                    return value
+                label, conv = found[1], found[2]
+            if conv is not None:
+                value = conv(value)
+            return Tagged(label, value) if ambiguous else value
 
         return convert
+
+
+def _wrap_branches(
+    schema: Any, conv: _Converters, namespace: str | None = None, counter: list[int] | None = None
+) -> Any:
+    """A copy of `schema` where each unnamed branch of an ambiguous union is a one-field
+    record: the same binary encoding (a record is its fields), but fastavro then reads
+    the branch back by name."""
+    counter = [0] if counter is None else counter
+    if isinstance(schema, list):
+        resolved = [_resolve(b, conv.named, namespace) for b in schema]
+        ambiguous = conv.shape(resolved)[0]
+        out = []
+        for branch, res in zip(schema, resolved, strict=True):
+            branch = _wrap_branches(branch, conv, namespace, counter)
+            if ambiguous and res != "null" and id(res) not in conv.fullnames:
+                counter[0] += 1
+                label = conv.label(res)
+                branch = {
+                    "type": "record",
+                    "name": f"__moosegen_branch_{counter[0]}",
+                    "namespace": "",
+                    _BRANCH_PROPERTY: label,
+                    "fields": [{"name": "value", "type": branch}],
+                }
+            out.append(branch)
+        return out
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        copy = dict(schema)
+        if kind in ("record", "error"):
+            inner = _fullname(schema, namespace).rpartition(".")[0] or None
+            copy["fields"] = [
+                {**f, "type": _wrap_branches(f["type"], conv, inner, counter)}
+                for f in schema["fields"]
+            ]
+        elif kind == "array":
+            copy["items"] = _wrap_branches(schema["items"], conv, namespace, counter)
+        elif kind == "map":
+            copy["values"] = _wrap_branches(schema["values"], conv, namespace, counter)
+        elif isinstance(kind, (dict, list)):
+            copy["type"] = _wrap_branches(kind, conv, namespace, counter)
+        return copy
+    return schema
 
 
 def _call(conv: Convert | None, value: Any) -> Any:
@@ -511,48 +844,62 @@ def _decode_duration(value: bytes) -> dict[str, int]:
     return {"months": months, "days": days, "milliseconds": millis}
 
 
-def _matches(schema: Any, value: Any) -> bool:
-    """Whether a model value belongs to this union branch (the model already chose it)."""
+def _matches(schema: Any, value: Any, exact: bool, fullnames: dict[int, str]) -> bool:
+    """Whether a model value belongs to this union branch. `exact`: by its own type only
+    (an enum member to its enum, a plain str to string, a model to its record)."""
     if isinstance(schema, str):
         if schema in ("int", "long"):
-            return isinstance(value, int) and not isinstance(value, bool)
+            bits = 31 if schema == "int" else 63
+            return type(value) is int and -(2**bits) <= value < 2**bits
+        if schema in ("float", "double"):
+            return type(value) is float or (not exact and type(value) is int)
+        if schema == "boolean":
+            return type(value) is bool
+        if schema == "string":
+            return isinstance(value, str) and not (exact and isinstance(value, Enum))
         return isinstance(value, _PRIMITIVE_TYPES[schema])
     kind = schema["type"]
     logical = schema.get("logicalType")
-    if logical in _LOGICAL_TYPES:
+    if logical in _LOGICAL_TYPES and (logical != "uuid" or kind == "string"):
         if logical.startswith("timestamp"):
             return isinstance(value, datetime) and value.tzinfo is not None
         if logical.startswith("local-timestamp"):
             return isinstance(value, datetime) and value.tzinfo is None
         if logical == "date":
             return isinstance(value, date) and not isinstance(value, datetime)
+        if logical == "uuid" and exact:
+            return isinstance(value, UUID)
         return isinstance(value, _LOGICAL_TYPES[logical])
     if kind in ("record", "error"):
         if isinstance(value, BaseModel):
-            return bool(getattr(type(value), "AVRO_NAME", None) == schema["name"])
-        return isinstance(value, dict) and all(
-            f["name"] in value or "default" in f for f in schema["fields"]
+            return bool(getattr(type(value), "AVRO_NAME", None) == fullnames.get(id(schema)))
+        return (
+            not exact
+            and isinstance(value, dict)
+            and all(f["name"] in value or "default" in f for f in schema["fields"])
         )
     if kind == "enum":
-        return isinstance(value, str) and value in schema["symbols"]
+        if isinstance(value, Enum):
+            return value.value in schema["symbols"]
+        return not exact and isinstance(value, str) and value in schema["symbols"]
     if kind == "fixed":
         return isinstance(value, bytes) and len(value) == schema["size"]
     if kind == "array":
         return isinstance(value, list)
     if kind == "map":
         return isinstance(value, dict)
-    return _matches(kind, value) if isinstance(kind, str) else False
+    return _matches(kind, value, exact, fullnames)
 
 
-def _matches_decoded(schema: Any, value: Any) -> bool:
+def _matches_decoded(schema: Any, value: Any, fullnames: dict[int, str]) -> bool:
     if isinstance(schema, dict) and schema.get("logicalType") in (
         "timestamp-nanos",
         "local-timestamp-nanos",
     ):
-        return isinstance(value, int) and not isinstance(value, bool)
+        return type(value) is int
     if isinstance(schema, dict) and schema.get("logicalType") == "duration":
         return isinstance(value, bytes) and len(value) == 12
-    return _matches(schema, value)
+    return _matches(schema, value, False, fullnames)
 
 
 # --- framing and the codec ------------------------------------------------------------
@@ -574,6 +921,14 @@ def fingerprint_of(schema_json: str) -> bytes:
     return bytes.fromhex(str(_fingerprint(canonical, "CRC-64-AVRO")))
 
 
+def _read(buffer: io.BytesIO, writer: Any, reader: Any) -> Any:
+    """A union with two or more named branches is read as `(name, value)`; every
+    ambiguous union has them (its unnamed branches are wrapped), others read plain."""
+    return schemaless_reader(
+        buffer, writer, reader, return_named_type=True, return_named_type_override=True
+    )
+
+
 class Codec:
     """Encodes with the current schema; decodes data written with any embedded version."""
 
@@ -591,7 +946,14 @@ class Codec:
         }
         converters = _Converters(current_json)
         self._to_avro = converters.encoder(current_json)
-        self._from_avro = converters.decoder(current_json)
+        # Data of an older version is resolved into the current schema: the unnamed
+        # branches of an ambiguous union (and a named one beside them) come back plain,
+        # and the model takes the branch that fits. The current version is read through
+        # the wrapped schema, which keeps every branch.
+        self._from_resolved = converters.decoder(current_json)
+        wrapped = _wrap_branches(current_json, converters)
+        self.read_schema = parse_schema(wrapped, named_schemas={})
+        self._from_avro = _Converters(wrapped).decoder(wrapped)
 
     def register_writer(self, schema_id: int, schema_json: str) -> None:
         """Add a writer schema learnt at run time (from a Schema Registry) to decode with."""
@@ -601,8 +963,10 @@ class Codec:
     def to_avro_value(self, value: Any) -> Any:
         return value if self._to_avro is None else self._to_avro(value)
 
-    def from_avro_value(self, value: Any) -> dict[str, Any]:
-        out: dict[str, Any] = value if self._from_avro is None else self._from_avro(value)
+    def from_avro_value(self, value: Any, resolved: bool = False) -> dict[str, Any]:
+        """fastavro's value (read with `return_named_type`) as model input values."""
+        conv = self._from_resolved if resolved else self._from_avro
+        out: dict[str, Any] = value if conv is None else conv(value)
         return out
 
     def encode_avro(self, value: Any) -> bytes:
@@ -617,10 +981,10 @@ class Codec:
             raise UnknownSchemaError(sid)
         buffer = io.BytesIO(body)
         if sid == self.schema_id:
-            value = schemaless_reader(buffer, writer, None, return_record_name=True)
-        else:
-            value = schemaless_reader(buffer, writer, self.schema, return_record_name=True)
-        return self.from_avro_value(value)
+            value = _read(buffer, self.read_schema, None)
+            return self.from_avro_value(value)
+        value = _read(buffer, writer, self.schema)
+        return self.from_avro_value(value, resolved=True)
 
     def encode_single_object(self, value: Any) -> bytes:
         return SINGLE_OBJECT_MAGIC + self.fingerprint + self.encode_avro(value)

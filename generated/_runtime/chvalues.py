@@ -33,16 +33,25 @@ silently on bad values instead of failing, so every converter validates):
   declared (Avro) order, that accepts the Python value; clickhouse-connect's own
   dispatch fails on bytes, Decimal, dict and branches sharing a Python type.
 - Nullable(T), LowCardinality(T): None passes, else T's conversion.
-- A recursive record stored as String takes its JSON text from the caller.
+- None in a non-Nullable Array, Map or Tuple (an Avro `["null", T]` that ClickHouse
+  cannot make Nullable; the build warned CH_NULLABLE_COMPOSITE) becomes the type's
+  empty value: [], {}, a tuple of its elements' empty values.
+- String, as a whole column (`text_column_converter`) or inside an Array, Map or
+  Tuple: a dict or list (a recursive record below the cut, stored as JSON) becomes its
+  JSON text (keys in field order, bytes as base64, like the model's JSON form); a
+  column mixing str and bytes (an Avro ["bytes", "string"]) is written as bytes.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import decimal
 import enum
 import functools
 import importlib
+import itertools
+import json
 import struct
 import uuid
 from collections.abc import Callable
@@ -269,14 +278,90 @@ def _converter(t: CHType) -> Converter | None:
     if name == "FixedString":
         return _fixed_converter(int(t.params[0]))
     if name == "Array":
-        return _array_converter(_converter(t.args[0]))
+        return _or_empty(t, _array_converter(_element(t.args[0])))
     if name == "Map":
-        return _map_converter(_converter(t.args[1]))
+        return _or_empty(t, _map_converter(_element(t.args[1])))
     if name == "Tuple":
-        return _tuple_converter(t)
+        return _or_empty(t, _tuple_converter(t))
     if name == "Variant":
         return _variant_converter(t)
     return None
+
+
+_COMPOSITES = ("Array", "Map", "Tuple")
+
+
+def empty_value(t: CHType) -> Any:
+    """What ClickHouse stores for a value of `t` left out: None, [], {}, 0, '', ..."""
+    name = t.name
+    if name in ("Nullable", "Variant", "Nothing"):
+        return None
+    if name == "LowCardinality":
+        return empty_value(t.args[0])
+    if name == "Array":
+        return []
+    if name == "Map":
+        return {}
+    if name == "Tuple":
+        return tuple(empty_value(a) for a in t.args)
+    if name in _INT_RANGES or name == "Bool":
+        return False if name == "Bool" else 0
+    if name.startswith(("Float", "Decimal")):
+        return decimal.Decimal(0) if name.startswith("Decimal") else 0.0
+    if name in ("String", "FixedString"):
+        return "" if name == "String" else b"\0" * int(t.params[0])
+    if name.startswith(("Enum", "DateTime", "Date", "Time")):
+        return 0
+    if name == "UUID":
+        return uuid.UUID(int=0)
+    return None
+
+
+def _or_empty(t: CHType, conv: Converter | None) -> Converter | None:
+    """`conv`, with None replaced by the empty value of a non-Nullable composite `t`."""
+    if t.name not in _COMPOSITES:
+        return conv
+    empty = empty_value(t)
+
+    def convert(v: Any) -> Any:
+        if v is None:
+            return type(empty)(empty) if t.name != "Tuple" else empty
+        return v if conv is None else conv(v)
+
+    return convert
+
+
+def _element(t: CHType) -> Converter | None:
+    """The converter of a value inside an Array, Map or Tuple: None of a non-Nullable
+    composite becomes its empty value; a String takes JSON text for a dict or list."""
+    allowed = _text_types(t)
+    if allowed is None:
+        return _or_empty(t, _converter(t))
+    if type(None) in allowed:
+        return lambda v: None if v is None else _string(v)
+    return _string
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, (bytes, bytearray)):
+        return base64.b64encode(bytes(v)).decode("ascii")
+    if isinstance(v, enum.Enum):
+        return v.value
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat().replace("+00:00", "Z")
+    if isinstance(v, (decimal.Decimal, uuid.UUID)):
+        return str(v)
+    if hasattr(v, "model_dump"):
+        return v.model_dump(mode="json", by_alias=True)
+    raise TypeError(f"{type(v).__name__} has no JSON form")
+
+
+def _string(v: Any) -> Any:
+    if isinstance(v, (str, bytes)):
+        return v
+    if isinstance(v, (dict, list, tuple)) or hasattr(v, "model_dump"):
+        return json.dumps(v, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    raise TypeError(f"String needs a str or bytes, got {type(v).__name__}")
 
 
 def _int_converter(name: str, lo: int, hi: int) -> Converter:
@@ -418,12 +503,14 @@ def _map_converter(inner: Converter | None) -> Converter:
 
 def _tuple_converter(t: CHType) -> Converter:
     names = list(t.names)
-    convs = [_converter(a) for a in t.args]
+    convs = [_element(a) for a in t.args]
     is_duration = tuple(names) == _DURATION and all(a.name == "UInt32" for a in t.args)
+
+    composite = [a.name in _COMPOSITES for a in t.args]
 
     def element(i: int, x: Any) -> Any:
         c = convs[i]
-        return x if c is None or x is None else c(x)
+        return x if c is None or (x is None and not composite[i]) else c(x)
 
     def convert(v: Any) -> tuple[Any, ...]:
         if is_duration:
@@ -453,12 +540,14 @@ def _accepts(t: CHType) -> Callable[[Any], bool]:
     if name == "Bool":
         return lambda v: isinstance(v, bool)
     if name == "String":
-        return lambda v: isinstance(v, (str, bytes))
+        return lambda v: isinstance(v, (str, bytes)) and not isinstance(v, enum.Enum)
     if name.startswith("Decimal"):
         return lambda v: isinstance(v, decimal.Decimal)
     if name in ("Enum8", "Enum16"):
         symbols = {s for s, _ in t.enum}
-        return lambda v: (v.value if isinstance(v, enum.Enum) else v) in symbols
+        return lambda v: (
+            isinstance(v, str) and (v.value if isinstance(v, enum.Enum) else v) in symbols
+        )
     if name == "DateTime64":
         return lambda v: isinstance(v, _dt.datetime)
     if name in ("Date32", "Date"):
@@ -474,20 +563,25 @@ def _accepts(t: CHType) -> Callable[[Any], bool]:
         return lambda v: isinstance(v, (list, tuple))
     if name == "Map":
         return lambda v: isinstance(v, dict)
-    if name == "Tuple":
+    if name == "Tuple":  # a record: the same field names (a validated row has them all)
         keys = {n for n in t.names if n is not None}
         return lambda v: (
-            (isinstance(v, dict) and set(v) <= keys)
-            or (hasattr(v, "model_dump") and set(v.model_dump()) <= keys)
+            (isinstance(v, dict) and set(v) == keys)
+            or (hasattr(v, "model_dump") and set(v.model_dump()) == keys)
         )
     return lambda v: False
 
 
 def _variant_converter(t: CHType) -> Converter:
     from clickhouse_connect.datatypes.dynamic import TypedVariant
-    from clickhouse_connect.datatypes.registry import get_from_name
 
-    branches = [(_accepts(a), _converter(a), get_from_name(str(a)).name) for a in t.args]
+    # The branch by the name clickhouse-connect gives the table's member type; a String
+    # member takes bytes (clickhouse-connect writes one String column per block: str
+    # and bytes mixed in it fail the whole block).
+    branches = [
+        (_accepts(a), _string_bytes if a.name == "String" else _converter(a), _type_name(a))
+        for a in t.args
+    ]
 
     def convert(v: Any) -> Any:
         if v is None:
@@ -498,6 +592,19 @@ def _variant_converter(t: CHType) -> Converter:
         raise TypeError(f"{type(v).__name__} value {v!r} fits no branch of {t}")
 
     return convert
+
+
+def _type_name(t: CHType) -> str:
+    """A Variant member's type name as clickhouse-connect spells the table's (DESCRIBE
+    writes Tuple element names without backticks; clickhouse-connect renders both the
+    same way)."""
+    from clickhouse_connect.datatypes.registry import get_from_name
+
+    return str(get_from_name(str(t)).name)
+
+
+def _string_bytes(v: Any) -> bytes:
+    return v.encode("utf-8") if isinstance(v, str) else bytes(v)
 
 
 # ------------------------------------------------------------------ whole columns
@@ -518,9 +625,15 @@ def column_values_converter(ch_type: str) -> ColumnConverter | None:
     if per_value is None:
         return None
     fast = _bulk(t)
+    if t.name in _COMPOSITES:  # None becomes the empty value (see `_or_empty`)
 
-    def slow(values: list[Any]) -> list[Any]:
-        return [None if v is None else per_value(v) for v in values]
+        def slow(values: list[Any]) -> list[Any]:
+            return list(map(per_value, values))
+
+    else:
+
+        def slow(values: list[Any]) -> list[Any]:
+            return [None if v is None else per_value(v) for v in values]
 
     if fast is None:
         return slow
@@ -629,11 +742,75 @@ def _bulk(t: CHType) -> Callable[[list[Any]], list[Any] | None] | None:
             return out
 
         return decimals
-    if name == "Map" and _converter(t.args[1]) is None:
-        return lambda values: values if set(map(type, values)) <= {dict} else None
-    if name == "Array" and _converter(t.args[0]) is None:
-        return lambda values: values if set(map(type, values)) <= {list} else None
+    if name in ("Map", "Array"):
+        element_type = t.args[1] if name == "Map" else t.args[0]
+        container = dict if name == "Map" else list
+        allowed = _text_types(element_type)
+        if allowed is None and _converter(element_type) is None:
+            return lambda values: values if set(map(type, values)) <= {container} else None
+        if allowed is None:
+            return None
+        elements = (lambda v: v.values()) if name == "Map" else (lambda v: v)
+
+        def texts(values: list[Any]) -> list[Any] | None:
+            # Validated rows give one Python type per column's elements: text (as it
+            # is) or records below the recursion cut (JSON text, per value). The first
+            # element present says which.
+            if not set(map(type, values)) <= {container}:
+                return None
+            inside = itertools.chain.from_iterable(map(elements, values))
+            first = next((x for x in inside if x is not None), None)
+            return values if first is None or type(first) in allowed else None
+
+        return texts
     return None
+
+
+_STRINGS = frozenset({str, bytes})
+
+
+def text_column_converter(ch_type: str) -> ColumnConverter | None:
+    """For a String column (maybe Nullable/LowCardinality), what the insert needs beyond
+    `column_values_converter` (None for them: a str or bytes goes in as it is): a dict
+    or list (a recursive record below the cut) as JSON text, a str/bytes mix as bytes.
+    None for other types."""
+    return _text_column if _text_types(parse_type(ch_type)) is not None else None
+
+
+def _text_column(values: list[Any]) -> list[Any]:
+    out = _strings(values)
+    if out is not None:
+        return out
+    texts = [v if v is None else _string(v) for v in values]
+    present = [v for v in texts if v is not None]
+    if len(set(map(type, present))) < 2:
+        return texts
+    return [v.encode("utf-8") if type(v) is str else v for v in texts]
+
+
+def _strings(values: list[Any]) -> list[Any] | None:
+    """A String column as it is, or all bytes when it mixes str and bytes (an Avro
+    ["bytes", "string"] union): clickhouse-connect writes a block of one or the other.
+    None: some value is neither (nor None)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if not kinds <= _STRINGS:
+        return None
+    if len(kinds) < 2:
+        return values
+    return [v.encode("utf-8") if type(v) is str else v for v in values]
+
+
+def _text_types(t: CHType) -> frozenset[type] | None:
+    """The Python types a String element (maybe Nullable/LowCardinality) takes as they
+    are; None for any other element type."""
+    nullable = False
+    while t.name in ("Nullable", "LowCardinality"):
+        nullable = nullable or t.name == "Nullable"
+        t = t.args[0]
+    if t.name != "String":
+        return None
+    return _STRINGS | {type(None)} if nullable else _STRINGS
 
 
 # ------------------------------------------------------------------ Arrow columns

@@ -9,7 +9,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from .chvalues import arrow_column_converter, column_values_converter
+from .chvalues import arrow_column_converter, column_values_converter, text_column_converter
 from .config import ColumnConfig
 
 
@@ -92,7 +92,9 @@ class ColumnBuilder:
         self.columns = list(columns)
         self.names = [c.name for c in self.columns]
         self.types = [c.type for c in self.columns]
-        self.converters = [column_values_converter(c.type) for c in self.columns]
+        self.converters = [
+            column_values_converter(c.type) or text_column_converter(c.type) for c in self.columns
+        ]
         self._getters = [
             operator.itemgetter(c.field) if c.field is not None else None for c in self.columns
         ]

@@ -31,6 +31,13 @@ def names(gen_root: Path) -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def realworld(gen_root: Path) -> Path:
+    """The real-world corpus (tests/corpus/realworld), built once: its parent folder."""
+    build_package(REPO / "tests/corpus/realworld/specs", gen_root, "mg_realworld")
+    return gen_root
+
+
+@pytest.fixture(scope="session")
 def orders(gen_root: Path) -> ModuleType:
     dirs = [DATA / "versions" / f"v{n}" for n in (1, 2, 3)]
     build_versions(dirs, gen_root, "mg_orders")

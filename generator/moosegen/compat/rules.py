@@ -140,8 +140,12 @@ def resolved_aliases(t: Named) -> set[str]:
     """A named type's aliases as full names: an unqualified alias takes the type's namespace."""
     out = set()
     for a in t.aliases:
-        if "." in a:
-            out.add(a.lstrip("."))
+        if a.startswith("."):
+            # `.Name` parses (null namespace), but Avro Java's SchemaCompatibility keeps
+            # the dot in the alias's full name, so it names no writer type: follow it.
+            out.add(a)
+        elif "." in a:
+            out.add(a)
         else:
             out.add(f"{t.namespace}.{a}" if t.namespace else a)
     return out

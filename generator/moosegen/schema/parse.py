@@ -316,7 +316,7 @@ class SchemaSet:
         data, smap, where, ns = d.data, d.smap, d.where, d.namespace
         short = full.rpartition(".")[2]
         loc = _loc(smap, (*where, "name"))
-        aliases = self._aliases(data, smap, where)
+        aliases = self._aliases(data, smap, where, named=True)
         doc = data.get("doc") if isinstance(data.get("doc"), str) else None
         kind = data["type"]
         if kind in ("record", "error"):
@@ -347,7 +347,10 @@ class SchemaSet:
         self.built[full] = fixed
         return fixed
 
-    def _aliases(self, data: dict[str, Any], smap: SourceMap, where: JsonPath) -> list[str]:
+    def _aliases(
+        self, data: dict[str, Any], smap: SourceMap, where: JsonPath, named: bool = False
+    ) -> list[str]:
+        """A named type's alias may start with `.` (the null namespace), as Avro Java reads it."""
         aliases = data.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             self._err(
@@ -355,7 +358,8 @@ class SchemaSet:
             )
             return []
         for i, alias in enumerate(aliases):
-            if not all(NAME_RE.match(p) for p in alias.split(".")):
+            name = alias[1:] if named and alias.startswith(".") else alias
+            if not all(NAME_RE.match(p) for p in name.split(".")):
                 self._err(smap, (*where, "aliases", i), "AVRO_BAD_NAME", f"invalid alias {alias!r}")
         return list(aliases)
 
@@ -413,6 +417,8 @@ class SchemaSet:
             )
             if "default" in fdata:
                 problem = default_problem(ftype, fdata["default"])
+                if not problem and isinstance(ftype, UnionType):
+                    self._later_branch_default(ftype, fdata["default"], smap, (*fwhere, "default"))
                 if problem:
                     self._err(
                         smap,
@@ -456,6 +462,24 @@ class SchemaSet:
             else:
                 enum.default = data["default"]
 
+    def _later_branch_default(
+        self, union: UnionType, value: Any, smap: SourceMap, where: JsonPath
+    ) -> None:
+        """Avro Java (1.12) and Confluent's registry accept a union default that matches a
+        later branch; readers then fill it in from that branch. Portable schemas put the
+        default's branch first, so say so."""
+        first = default_problem(union.branches[0], value)
+        if first:
+            self._err(
+                smap,
+                where,
+                "AVRO_UNION_DEFAULT_NOT_FIRST",
+                f"the default matches a later branch of the union, not the first "
+                f"({type_name(union.branches[0])}: {first}); Avro Java accepts it, the Avro "
+                f"specification asks for the first branch",
+                severity="warning",
+            )
+
     def _err(
         self, smap: SourceMap, where: JsonPath, code: str, message: str, severity: str = "error"
     ) -> None:
@@ -474,12 +498,11 @@ def default_problem(t: AvroType, value: Any) -> str | None:
     if isinstance(t, UnionType):
         if not t.branches:
             return "empty union"
-        first = default_problem(t.branches[0], value)
-        return (
-            f"a union default must match its first branch ({type_name(t.branches[0])}): {first}"
-            if first
-            else None
-        )
+        problems = [default_problem(b, value) for b in t.branches]
+        if all(problems):
+            names = ", ".join(type_name(b) for b in t.branches)
+            return f"a union default must match one of its branches ({names}): {problems[0]}"
+        return None
     if isinstance(t, Primitive):
         n = t.name
         if n == "null":

@@ -19,6 +19,7 @@ from moosegen.targets.pydantic_mapping import (
     class_names,
     is_identifier,
     member_name,
+    wants_union_mode,
 )
 from moosegen.targets.pydantic_plan import (
     Destination,
@@ -86,7 +87,7 @@ class _Planner:
     def field(self, record: Record, f: Field, attr: str, flavor: str, forward: bool) -> FieldPlan:
         """`flavor`: "model" (a model's field) or "dict" (a TypedDict's item)."""
         hint = self.types.annotation(f.type, flavor, top=True)
-        multi = isinstance(f.type, UnionType) and len(f.type.non_null) > 1
+        multi = wants_union_mode(f.type)
         default: str | None = None
         factory: str | None = None
         validate = False

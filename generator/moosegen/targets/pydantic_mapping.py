@@ -8,6 +8,7 @@ IR nodes. The aliases named here (`avro_codec.Int`, ...) live in the runtime mod
 from __future__ import annotations
 
 import base64
+import json
 import keyword
 import re
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from moosegen.pytext import pystr
+from moosegen.runtime.avro_codec import branch_kinds, union_shape
+from moosegen.schema.canonical import to_json
 from moosegen.schema.ir import (
     Array,
     AvroType,
@@ -151,11 +155,27 @@ TABLE: tuple[Row, ...] = (
         "default null -> `= None`; a non-null default keeps its value",
     ),
     Row(
-        "[A, B, ...]",
+        "[A, B, ...], no two non-null branches of one JSON kind",
         'Annotated[A | B, Field(union_mode="left_to_right")]',
         "first branch that validates, in Avro order",
         "the branch's JSON form",
         "null is placed last",
+    ),
+    Row(
+        "[A, B, ...], two branches of one JSON kind (ambiguous)",
+        'Annotated[A | B, avro_codec.AvroUnion("a", "b")]',
+        "the plain value; its type says the branch",
+        '{"branch": value} (Avro\'s JSON encoding); plain values accepted',
+        "JSON kinds: number, string, object, array, boolean; a Tagged value or "
+        "{branch: value} picks the branch, a plain one the best-fitting branch",
+    ),
+    Row(
+        "[A, B, ...], two branches of one Python type (int/long, float/double, bytes/fixed, ...)",
+        'Annotated[avro_codec.Tagged[A | B], avro_codec.AvroUnion("a", "b")]',
+        'Tagged(branch, value), e.g. Tagged("long", 5)',
+        '{"branch": value}',
+        "the Avro branch survives decode, validation and encode; a plain value takes the "
+        "first branch that validates, in Avro order",
     ),
 )
 
@@ -238,6 +258,9 @@ MODULE_NAMES = frozenset(
         "CODEC",
     }
 )
+# Names a field attribute must not shadow in a class body: the builtins and module names
+# that annotations use (`str: String` would turn a later `dict[str, ...]` into nonsense).
+SHADOWED = frozenset({"str", "bytes", "int", "float", "bool", "list", "dict", "tuple", "type"})
 # Attribute names a pydantic model may not use for a field.
 MODEL_ATTRS = frozenset(
     {
@@ -283,7 +306,11 @@ def class_names(roots: list[Record]) -> dict[str, str]:
     by_short: dict[str, list[str]] = {}
     for full, n in named.items():
         by_short.setdefault(n.name, []).append(full)
-    taken = set(MODULE_NAMES)
+    # A class never takes a field's name either: in a class body the field would shadow
+    # it (`RESOURCE: list[RESOURCE] | None = None` reads the field's own default).
+    taken = set(MODULE_NAMES) | {
+        f.name for n in named.values() if isinstance(n, Record) for f in n.fields
+    }
     out: dict[str, str] = {}
     for full in sorted(named):
         n = named[full]
@@ -302,7 +329,13 @@ def attr_name(avro_name: str, taken: set[str]) -> str:
     attr = avro_name
     if avro_name.startswith("_"):
         attr = (avro_name.lstrip("_") or "field") + "_"
-    elif keyword.iskeyword(attr) or attr in MODEL_ATTRS or attr.startswith("model_"):
+    elif (
+        keyword.iskeyword(attr)
+        or attr in MODEL_ATTRS
+        or attr in SHADOWED
+        or attr in MODULE_NAMES
+        or attr.startswith("model_")
+    ):
         attr = attr + "_"
     while attr in taken:
         attr += "_"
@@ -383,6 +416,17 @@ class Types:
             return f"dict[str, {self.annotation(t.values, flavor)}]"
         assert isinstance(t, UnionType)
         branches = [self.annotation(b, flavor) for b in t.non_null]
+        ambiguous, tagged = shape_of(t)
+        if ambiguous:
+            inner = " | ".join(branches)
+            if tagged and flavor == "model":
+                inner = f"avro_codec.Tagged[{inner}]"
+            names = [branch_name(b) for b in t.non_null] + (["null"] if t.is_nullable else [])
+            if t.is_nullable:
+                inner += " | None"
+            self.need("typing", "Annotated")
+            marker = ", ".join(json.dumps(n) for n in names)  # Avro names: plain ASCII
+            return self.codec(f"Annotated[{inner}, avro_codec.AvroUnion({marker})]")
         if t.is_nullable:
             branches.append("None")
         if len(t.non_null) <= 1 or top:
@@ -398,7 +442,12 @@ class Types:
         if isinstance(t, UnionType):
             for branch in t.branches:
                 if json_matches(branch, value):
-                    return self.default(branch, value)
+                    src, validate = self.default(branch, value)
+                    if value is not None and shape_of(t)[1]:
+                        src = self.codec(
+                            f"avro_codec.Tagged({json.dumps(branch_name(branch))}, {src})"
+                        )
+                    return src, validate
             return "None", False
         if isinstance(t, (Record, Array, Map)):
             return self.literal(input_value(t, value)), True
@@ -408,6 +457,8 @@ class Types:
         if isinstance(t, Enum):
             members = self.enum_members[t.fullname]
             return f"{self.names[t.fullname]}.{members[value]}"
+        if isinstance(t, Primitive) and t.logical == "uuid":
+            return f"{self.need('uuid', 'UUID')}({pystr(value)})"
         return self.literal(input_value(t, value))
 
     def literal(self, value: Any) -> str:
@@ -448,6 +499,32 @@ class Types:
         if isinstance(value, dict):
             return "{" + ", ".join(f"{k!r}: {self.literal(v)}" for k, v in value.items()) + "}"
         raise TypeError(f"no literal for {value!r}")
+
+
+def branch_name(t: AvroType) -> str:
+    """A union branch's name in Avro's JSON encoding (and in `avro_codec.Tagged`)."""
+    if isinstance(t, Named):
+        return t.fullname
+    if isinstance(t, Array):
+        return "array"
+    if isinstance(t, Map):
+        return "map"
+    assert isinstance(t, Primitive)
+    return t.name
+
+
+def wants_union_mode(t: AvroType) -> bool:
+    """Whether a field of type `t` needs `Field(union_mode="left_to_right")` (a union of
+    several branches that `AvroUnion` does not already resolve)."""
+    return isinstance(t, UnionType) and len(t.non_null) > 1 and not shape_of(t)[0]
+
+
+def shape_of(t: UnionType) -> tuple[bool, bool]:
+    """(ambiguous, tagged) of a union: the runtime's own rule (`avro_codec.union_shape`)."""
+    kinds = [
+        branch_kinds(to_json(b), b.fullname if isinstance(b, Named) else None) for b in t.branches
+    ]
+    return union_shape(kinds)
 
 
 def json_matches(t: AvroType, value: Any) -> bool:
