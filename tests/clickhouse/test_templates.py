@@ -6,9 +6,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from tests.clickhouse.conftest import ROOT
 from moosegen.build import generate
 from moosegen.runtime.migrations import apply_migrations
+
+from tests.clickhouse.conftest import ROOT
 
 # Only two macros are replaced: every column gets a comment, every table a setting.
 OVERRIDES = """\
