@@ -178,11 +178,9 @@ def main(config: ServiceConfig, argv: Sequence[str] | None = None) -> int:
         from .setup import apply_sql_folder, apply_topics
         from .topics import TopicsApplyError
 
-        if cfg.topics_file is not None:
+        if cfg.topics:
             try:
-                changes = apply_topics(
-                    cfg.bootstrap_servers, cfg.topics_file, dict(cfg.kafka_config)
-                )
+                changes = apply_topics(cfg.bootstrap_servers, cfg.topics, dict(cfg.kafka_config))
             except TopicsApplyError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1

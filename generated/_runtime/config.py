@@ -46,6 +46,16 @@ class DeadLetterConfig:
 
 
 @dataclass(frozen=True)
+class TopicConfig:
+    """One Kafka topic as the cluster should have it (`setup` and `topics apply` make it so)."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """Everything a service needs; `models` is the stream's generated models module."""
 
@@ -70,7 +80,6 @@ class ServiceConfig:
     health_enabled: bool = True
     health_interval_ms: int = 30_000
     health_timeout_ms: int = 10_000
-    topics_file: Path | None = None
     migrations_dir: Path | None = None
     # Connection settings: flags or environment, resolved by the CLI.
     bootstrap_servers: str = "127.0.0.1:9092"
@@ -84,7 +93,7 @@ class ServiceConfig:
     session_timeout_ms: int = 0
     max_backoff_s: float = 30.0
     # Larger source messages are dead-lettered (error type `oversized`) without decoding.
-    # Default: the topic's `max.message.bytes` from topics.json when it sets one, else 8 MiB.
+    # Default: the topic's `max.message.bytes` in `topics` when it sets one, else 8 MiB.
     max_message_bytes: int = 0
     # Stop after this many seconds without any message (0 = never); for tests and batch jobs.
     idle_exit_s: float = 0.0
@@ -95,20 +104,18 @@ class ServiceConfig:
     # A block the workers have not prepared after this many seconds (plus 1 ms a record)
     # is prepared in process and the pool replaced.
     worker_timeout_s: float = 30.0
+    # The stream's topic and dead-letter topic, which `setup` creates or brings up to date.
+    topics: tuple[TopicConfig, ...] = ()
 
     @property
     def message_limit(self) -> int:
         """The service-side size limit of one source message, in bytes."""
         if self.max_message_bytes > 0:
             return self.max_message_bytes
-        if self.topics_file is not None and self.topics_file.is_file():
-            import json
-
-            spec = json.loads(self.topics_file.read_text(encoding="utf-8"))
-            for topic in spec.get("topics", []):
-                limit = topic.get("config", {}).get("max.message.bytes")
-                if topic.get("name") == self.topic and limit is not None:
-                    return int(limit)
+        for topic in self.topics:
+            limit = topic.config.get("max.message.bytes")
+            if topic.name == self.topic and limit is not None:
+                return int(limit)
         return DEFAULT_MAX_MESSAGE_BYTES
 
     @property

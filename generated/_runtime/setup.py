@@ -4,20 +4,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from .config import TopicConfig
 
 log = logging.getLogger("moosegen.runtime.setup")
 
 
 def apply_topics(
-    bootstrap: str, topics_file: Path, client_config: dict[str, str] | None = None
+    bootstrap: str, topics: Sequence[TopicConfig], client_config: dict[str, str] | None = None
 ) -> list[str]:
-    """Make the cluster match `topics.json` (create, add partitions, set configs; refuse to
-    shrink or re-replicate): the same logic as `moosegen topics apply`. Returns the changes."""
-    from .topics import apply, load_topics_file
+    """Make the cluster match the service's `topics` (create, add partitions, set configs;
+    refuse to shrink or re-replicate): the same logic as `moosegen topics apply`. Returns
+    the changes."""
+    from .topics import apply
 
-    changes = apply(bootstrap, load_topics_file(topics_file), client_config=client_config)
+    changes = apply(bootstrap, topics, client_config=client_config)
     log.info("topics applied", extra={"event": "topics", "changes": len(changes)})
     return [change.describe() for change in changes]
 

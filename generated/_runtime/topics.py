@@ -1,7 +1,8 @@
 # Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
-"""Make a Kafka cluster's topics match `topics.json`: plan the changes, then apply them.
+"""Make a Kafka cluster's topics match the desired ones: plan the changes, then apply them.
 
-Input (what `generated/<stream>/topics.json` holds)::
+Input: `TopicConfig`s (what a generated service's configuration and `moosegen topics
+apply` pass), or the `topics.json` form a build exports next to each service::
 
     {"topics": [{"name": "events", "partitions": 6, "replication_factor": 3,
                  "config": {"retention.ms": "604800000", "cleanup.policy": "delete"}}]}
@@ -22,9 +23,11 @@ import json
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .config import TopicConfig
 
 if TYPE_CHECKING:
     from confluent_kafka.admin import AdminClient, ClusterMetadata  # type: ignore[attr-defined]
@@ -49,16 +52,6 @@ class TopicsApplyError(Exception):
 # ---------------------------------------------------------------- input
 
 
-@dataclass(frozen=True)
-class TopicSpec:
-    """One desired topic."""
-
-    name: str
-    partitions: int
-    replication_factor: int
-    config: dict[str, str] = field(default_factory=dict)
-
-
 def _config_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -72,7 +65,7 @@ def _positive_int(raw: Mapping[str, Any], key: str, where: str) -> int:
     return value
 
 
-def topic_from_dict(raw: Mapping[str, Any], where: str = "topic") -> TopicSpec:
+def topic_from_dict(raw: Mapping[str, Any], where: str = "topic") -> TopicConfig:
     """Validate one entry of the "topics" list."""
     if not isinstance(raw, Mapping):
         raise TopicsApplyError(f"{where}: expected an object, got {type(raw).__name__}")
@@ -84,7 +77,7 @@ def topic_from_dict(raw: Mapping[str, Any], where: str = "topic") -> TopicSpec:
     config = {} if config is None else config
     if not isinstance(config, Mapping):
         raise TopicsApplyError(f"{where}: 'config' must be an object")
-    return TopicSpec(
+    return TopicConfig(
         name=name,
         partitions=_positive_int(raw, "partitions", where),
         replication_factor=_positive_int(raw, "replication_factor", where),
@@ -92,8 +85,8 @@ def topic_from_dict(raw: Mapping[str, Any], where: str = "topic") -> TopicSpec:
     )
 
 
-def parse_topics(doc: Mapping[str, Any] | Sequence[Any]) -> list[TopicSpec]:
-    """Read `{"topics": [...]}` (or the bare list; TopicSpecs pass as they are).
+def parse_topics(doc: Mapping[str, Any] | Sequence[Any]) -> list[TopicConfig]:
+    """Read `{"topics": [...]}` (or the bare list; TopicConfigs pass as they are).
 
     Topic names must be unique.
     """
@@ -101,7 +94,7 @@ def parse_topics(doc: Mapping[str, Any] | Sequence[Any]) -> list[TopicSpec]:
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
         raise TopicsApplyError("expected an object with a 'topics' list")
     topics = [
-        raw if isinstance(raw, TopicSpec) else topic_from_dict(raw, f"topics[{i}]")
+        raw if isinstance(raw, TopicConfig) else topic_from_dict(raw, f"topics[{i}]")
         for i, raw in enumerate(items)
     ]
     seen: set[str] = set()
@@ -112,7 +105,7 @@ def parse_topics(doc: Mapping[str, Any] | Sequence[Any]) -> list[TopicSpec]:
     return topics
 
 
-def load_topics_file(path: str | Path) -> list[TopicSpec]:
+def load_topics_file(path: str | Path) -> list[TopicConfig]:
     """Read a `topics.json` file."""
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -126,7 +119,7 @@ def load_topics_file(path: str | Path) -> list[TopicSpec]:
 
 @dataclass(frozen=True)
 class CreateTopic:
-    topic: TopicSpec
+    topic: TopicConfig
 
     def describe(self) -> str:
         t = self.topic
@@ -179,7 +172,7 @@ def _existing_topics(metadata: ClusterMetadata) -> dict[str, _Existing]:
     return found
 
 
-def _shape_problems(topic: TopicSpec, current: _Existing | None, brokers: int) -> list[str]:
+def _shape_problems(topic: TopicConfig, current: _Existing | None, brokers: int) -> list[str]:
     if current is None:
         if topic.replication_factor > brokers:
             return [
@@ -218,7 +211,7 @@ def describe_topic_configs(
     return result
 
 
-def _config_changes(topic: TopicSpec, current: Mapping[str, str | None]) -> list[SetConfig]:
+def _config_changes(topic: TopicConfig, current: Mapping[str, str | None]) -> list[SetConfig]:
     return [
         SetConfig(topic.name, key, current.get(key), value)
         for key, value in topic.config.items()
@@ -226,7 +219,7 @@ def _config_changes(topic: TopicSpec, current: Mapping[str, str | None]) -> list
     ]
 
 
-def plan(admin: AdminClient, topics: Iterable[TopicSpec | Mapping[str, Any]]) -> list[Change]:
+def plan(admin: AdminClient, topics: Iterable[TopicConfig | Mapping[str, Any]]) -> list[Change]:
     """The changes that make the cluster match `topics`, in input order.
 
     Raises TopicsApplyError (listing every problem) if a topic would need
@@ -403,7 +396,7 @@ def _client_config(
 
 def apply(
     bootstrap: str | None,
-    topics: Iterable[TopicSpec | Mapping[str, Any]],
+    topics: Iterable[TopicConfig | Mapping[str, Any]],
     dry_run: bool = False,
     client_config: Mapping[str, str] | None = None,
 ) -> list[Change]:

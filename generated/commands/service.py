@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._runtime.cli import main as _main
-from .._runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
+from .._runtime.config import (
+    ColumnConfig,
+    DeadLetterConfig,
+    DestinationConfig,
+    ServiceConfig,
+    TopicConfig,
+)
 from . import models
 
 HERE = Path(__file__).resolve().parent
@@ -26,25 +32,27 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig("command_id", "command_id", "UUID", None),
-                ColumnConfig("issued_at", "issued_at", "DateTime64(3, 'UTC')", None),
-                ColumnConfig("aggregate_id", "aggregate_id", "String", None),
+                ColumnConfig(name="command_id", field="command_id", type="UUID", default=None),
                 ColumnConfig(
-                    "command",
-                    "command",
-                    "Enum8('create' = 1, 'update' = 2, 'delete' = 3)",
-                    None,
+                    name="issued_at", field="issued_at", type="DateTime64(3, 'UTC')", default=None
                 ),
-                ColumnConfig("body", "body", "Map(String, String)", None),
-                ColumnConfig("issued_by", "issued_by", "Nullable(String)", None),
+                ColumnConfig(
+                    name="aggregate_id", field="aggregate_id", type="String", default=None
+                ),
+                ColumnConfig(
+                    name="command",
+                    field="command",
+                    type="Enum8('create' = 1, 'update' = 2, 'delete' = 3)",
+                    default=None,
+                ),
+                ColumnConfig(name="body", field="body", type="Map(String, String)", default=None),
+                ColumnConfig(
+                    name="issued_by", field="issued_by", type="Nullable(String)", default=None
+                ),
             ),
         ),
     ),
-    dead_letter=DeadLetterConfig(
-        topic="commands-dlq",
-        max_retries=3,
-        retry_delay_ms=1000,
-    ),
+    dead_letter=DeadLetterConfig(topic="commands-dlq", max_retries=3, retry_delay_ms=1000),
     format="json",
     group_id="moosegen.commands",
     database="default",
@@ -62,8 +70,21 @@ CONFIG = ServiceConfig(
     health_interval_ms=30000,
     health_timeout_ms=10000,
     registry_url=None,
-    topics_file=HERE / "topics.json",
     migrations_dir=HERE / "migrations",
+    topics=(
+        TopicConfig(
+            name="commands",
+            partitions=3,
+            replication_factor=1,
+            config={"retention.ms": "2592000000"},
+        ),
+        TopicConfig(
+            name="commands-dlq",
+            partitions=3,
+            replication_factor=1,
+            config={"cleanup.policy": "delete", "retention.ms": "2592000000"},
+        ),
+    ),
 )
 
 

@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._runtime.cli import main as _main
-from .._runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
+from .._runtime.config import (
+    ColumnConfig,
+    DeadLetterConfig,
+    DestinationConfig,
+    ServiceConfig,
+    TopicConfig,
+)
 from . import models
 
 HERE = Path(__file__).resolve().parent
@@ -26,19 +32,22 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig("aggregate_id", "aggregate_id", "String", None),
-                ColumnConfig("sequence", "sequence", "Int64", None),
-                ColumnConfig("event_type", "event_type", "String", None),
-                ColumnConfig("occurred_at", "occurred_at", "DateTime64(6, 'UTC')", None),
-                ColumnConfig("payload", "payload", "String", None),
+                ColumnConfig(
+                    name="aggregate_id", field="aggregate_id", type="String", default=None
+                ),
+                ColumnConfig(name="sequence", field="sequence", type="Int64", default=None),
+                ColumnConfig(name="event_type", field="event_type", type="String", default=None),
+                ColumnConfig(
+                    name="occurred_at",
+                    field="occurred_at",
+                    type="DateTime64(6, 'UTC')",
+                    default=None,
+                ),
+                ColumnConfig(name="payload", field="payload", type="String", default=None),
             ),
         ),
     ),
-    dead_letter=DeadLetterConfig(
-        topic="domain_events-dlq",
-        max_retries=3,
-        retry_delay_ms=1000,
-    ),
+    dead_letter=DeadLetterConfig(topic="domain_events-dlq", max_retries=3, retry_delay_ms=1000),
     format="json",
     group_id="moosegen.domain_events",
     database="default",
@@ -56,8 +65,21 @@ CONFIG = ServiceConfig(
     health_interval_ms=30000,
     health_timeout_ms=10000,
     registry_url=None,
-    topics_file=HERE / "topics.json",
     migrations_dir=HERE / "migrations",
+    topics=(
+        TopicConfig(
+            name="domain_events",
+            partitions=3,
+            replication_factor=1,
+            config={"cleanup.policy": "compact", "retention.ms": "-1"},
+        ),
+        TopicConfig(
+            name="domain_events-dlq",
+            partitions=3,
+            replication_factor=1,
+            config={"cleanup.policy": "delete", "retention.ms": "-1"},
+        ),
+    ),
 )
 
 

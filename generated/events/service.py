@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._runtime.cli import main as _main
-from .._runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
+from .._runtime.config import (
+    ColumnConfig,
+    DeadLetterConfig,
+    DestinationConfig,
+    ServiceConfig,
+    TopicConfig,
+)
 from . import models
 
 HERE = Path(__file__).resolve().parent
@@ -26,25 +32,37 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig("id", "id", "UUID", None),
-                ColumnConfig("timestamp", "timestamp", "DateTime64(3, 'UTC')", None),
-                ColumnConfig("user_id", "user_id", "LowCardinality(String)", None),
+                ColumnConfig(name="id", field="id", type="UUID", default=None),
                 ColumnConfig(
-                    "event_type",
-                    "event_type",
-                    (
-                        "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' = 4, "
-                        "'important' = 5)"
-                    ),
-                    "click",
+                    name="timestamp", field="timestamp", type="DateTime64(3, 'UTC')", default=None
                 ),
-                ColumnConfig("amount", "amount", "Nullable(Decimal(18, 4))", None),
-                ColumnConfig("data", "data", "Map(String, String)", {}),
-                ColumnConfig("processed_by", "processed_by", "Nullable(String)", None),
-                ColumnConfig("_topic", None, "LowCardinality(String)", None),
-                ColumnConfig("_partition", None, "Int32", None),
-                ColumnConfig("_offset", None, "Int64", None),
-                ColumnConfig("_timestamp", None, "DateTime64(3, 'UTC')", None),
+                ColumnConfig(
+                    name="user_id", field="user_id", type="LowCardinality(String)", default=None
+                ),
+                ColumnConfig(
+                    name="event_type",
+                    field="event_type",
+                    type=(
+                        "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' "
+                        "= 4, 'important' = 5)"
+                    ),
+                    default="click",
+                ),
+                ColumnConfig(
+                    name="amount", field="amount", type="Nullable(Decimal(18, 4))", default=None
+                ),
+                ColumnConfig(name="data", field="data", type="Map(String, String)", default={}),
+                ColumnConfig(
+                    name="processed_by", field="processed_by", type="Nullable(String)", default=None
+                ),
+                ColumnConfig(
+                    name="_topic", field=None, type="LowCardinality(String)", default=None
+                ),
+                ColumnConfig(name="_partition", field=None, type="Int32", default=None),
+                ColumnConfig(name="_offset", field=None, type="Int64", default=None),
+                ColumnConfig(
+                    name="_timestamp", field=None, type="DateTime64(3, 'UTC')", default=None
+                ),
             ),
         ),
         DestinationConfig(
@@ -52,26 +70,24 @@ CONFIG = ServiceConfig(
             is_default=False,
             transform="hooks.events:to_analytics",
             columns=(
-                ColumnConfig("id", "id", "UUID", None),
-                ColumnConfig("timestamp", "timestamp", "DateTime64(3, 'UTC')", None),
-                ColumnConfig("user_id", "user_id", "String", None),
+                ColumnConfig(name="id", field="id", type="UUID", default=None),
                 ColumnConfig(
-                    "event_type",
-                    "event_type",
-                    (
-                        "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' = 4, "
-                        "'important' = 5)"
+                    name="timestamp", field="timestamp", type="DateTime64(3, 'UTC')", default=None
+                ),
+                ColumnConfig(name="user_id", field="user_id", type="String", default=None),
+                ColumnConfig(
+                    name="event_type",
+                    field="event_type",
+                    type=(
+                        "Enum8('click' = 1, 'view' = 2, 'purchase' = 3, 'analytics' "
+                        "= 4, 'important' = 5)"
                     ),
-                    None,
+                    default=None,
                 ),
             ),
         ),
     ),
-    dead_letter=DeadLetterConfig(
-        topic="events-dlq",
-        max_retries=3,
-        retry_delay_ms=5000,
-    ),
+    dead_letter=DeadLetterConfig(topic="events-dlq", max_retries=3, retry_delay_ms=5000),
     format="json",
     group_id="moosegen.events",
     database="default",
@@ -89,8 +105,31 @@ CONFIG = ServiceConfig(
     health_interval_ms=30000,
     health_timeout_ms=10000,
     registry_url=None,
-    topics_file=HERE / "topics.json",
     migrations_dir=HERE / "migrations",
+    topics=(
+        TopicConfig(
+            name="events",
+            partitions=6,
+            replication_factor=1,
+            config={
+                "cleanup.policy": "delete",
+                "compression.type": "lz4",
+                "max.message.bytes": "1048576",
+                "retention.ms": "604800000",
+            },
+        ),
+        TopicConfig(
+            name="events-dlq",
+            partitions=6,
+            replication_factor=1,
+            config={
+                "cleanup.policy": "delete",
+                "compression.type": "lz4",
+                "max.message.bytes": "1048576",
+                "retention.ms": "604800000",
+            },
+        ),
+    ),
 )
 
 

@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._runtime.cli import main as _main
-from .._runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
+from .._runtime.config import (
+    ColumnConfig,
+    DeadLetterConfig,
+    DestinationConfig,
+    ServiceConfig,
+    TopicConfig,
+)
 from . import models
 
 HERE = Path(__file__).resolve().parent
@@ -26,19 +32,17 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig("view_id", "view_id", "UUID", None),
-                ColumnConfig("viewed_at", "viewed_at", "DateTime64(3, 'UTC')", None),
-                ColumnConfig("url", "url", "String", None),
-                ColumnConfig("duration_ms", "duration_ms", "Int64", None),
-                ColumnConfig("referrer", "referrer", "String", ""),
+                ColumnConfig(name="view_id", field="view_id", type="UUID", default=None),
+                ColumnConfig(
+                    name="viewed_at", field="viewed_at", type="DateTime64(3, 'UTC')", default=None
+                ),
+                ColumnConfig(name="url", field="url", type="String", default=None),
+                ColumnConfig(name="duration_ms", field="duration_ms", type="Int64", default=None),
+                ColumnConfig(name="referrer", field="referrer", type="String", default=""),
             ),
         ),
     ),
-    dead_letter=DeadLetterConfig(
-        topic="page_views-dlq",
-        max_retries=3,
-        retry_delay_ms=1000,
-    ),
+    dead_letter=DeadLetterConfig(topic="page_views-dlq", max_retries=3, retry_delay_ms=1000),
     format="avro",
     group_id="moosegen.page_views",
     database="default",
@@ -56,8 +60,21 @@ CONFIG = ServiceConfig(
     health_interval_ms=30000,
     health_timeout_ms=10000,
     registry_url=None,
-    topics_file=HERE / "topics.json",
     migrations_dir=HERE / "migrations",
+    topics=(
+        TopicConfig(
+            name="page_views",
+            partitions=3,
+            replication_factor=1,
+            config={"retention.ms": "1209600000"},
+        ),
+        TopicConfig(
+            name="page_views-dlq",
+            partitions=3,
+            replication_factor=1,
+            config={"cleanup.policy": "delete", "retention.ms": "1209600000"},
+        ),
+    ),
 )
 
 

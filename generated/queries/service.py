@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._runtime.cli import main as _main
-from .._runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
+from .._runtime.config import (
+    ColumnConfig,
+    DeadLetterConfig,
+    DestinationConfig,
+    ServiceConfig,
+    TopicConfig,
+)
 from . import models
 
 HERE = Path(__file__).resolve().parent
@@ -26,20 +32,20 @@ CONFIG = ServiceConfig(
             is_default=True,
             transform=None,
             columns=(
-                ColumnConfig("query_id", "query_id", "UUID", None),
-                ColumnConfig("asked_at", "asked_at", "DateTime64(3, 'UTC')", None),
-                ColumnConfig("query", "query", "String", None),
-                ColumnConfig("parameters", "parameters", "Map(String, String)", None),
-                ColumnConfig("duration_ms", "duration_ms", "Int32", 0),
-                ColumnConfig("rows", "rows", "Int64", 0),
+                ColumnConfig(name="query_id", field="query_id", type="UUID", default=None),
+                ColumnConfig(
+                    name="asked_at", field="asked_at", type="DateTime64(3, 'UTC')", default=None
+                ),
+                ColumnConfig(name="query", field="query", type="String", default=None),
+                ColumnConfig(
+                    name="parameters", field="parameters", type="Map(String, String)", default=None
+                ),
+                ColumnConfig(name="duration_ms", field="duration_ms", type="Int32", default=0),
+                ColumnConfig(name="rows", field="rows", type="Int64", default=0),
             ),
         ),
     ),
-    dead_letter=DeadLetterConfig(
-        topic="queries-dlq",
-        max_retries=3,
-        retry_delay_ms=1000,
-    ),
+    dead_letter=DeadLetterConfig(topic="queries-dlq", max_retries=3, retry_delay_ms=1000),
     format="json",
     group_id="moosegen.queries",
     database="default",
@@ -57,8 +63,25 @@ CONFIG = ServiceConfig(
     health_interval_ms=30000,
     health_timeout_ms=10000,
     registry_url=None,
-    topics_file=HERE / "topics.json",
     migrations_dir=HERE / "migrations",
+    topics=(
+        TopicConfig(
+            name="queries",
+            partitions=3,
+            replication_factor=1,
+            config={"compression.type": "zstd", "retention.ms": "259200000"},
+        ),
+        TopicConfig(
+            name="queries-dlq",
+            partitions=3,
+            replication_factor=1,
+            config={
+                "cleanup.policy": "delete",
+                "compression.type": "zstd",
+                "retention.ms": "259200000",
+            },
+        ),
+    ),
 )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,10 @@ import jinja2
 from moosegen import pytext
 from moosegen.runtime.chvalues import quote_identifier, quote_string
 from moosegen.runtime.sqltext import inert_comment
+
+# Longer strings are written as an implicit concatenation of pieces split after spaces,
+# which the formatter joins wherever the whole fits on a line and keeps apart elsewhere.
+STRING_PIECE = 60
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 SOURCE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -22,6 +28,43 @@ BUILTIN_PREFIX = "builtin:"
 def builtin_templates() -> Path:
     """The wheel ships templates inside the package; a source checkout keeps them at the root."""
     return BUILTIN_TEMPLATES if BUILTIN_TEMPLATES.is_dir() else SOURCE_TEMPLATES
+
+
+def python_literal(value: Any) -> str:
+    """The Python source of a plain value (None, bool, int, float, str, tuple, list, dict).
+
+    Anything else raises TypeError, so a template never writes an object's repr
+    that would not read back as the same value. The formatter picks the quotes.
+    """
+    if isinstance(value, str):
+        return _string_literal(value)
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TypeError(f"no Python literal for the float {value!r}")
+        return repr(value)
+    if isinstance(value, tuple):
+        items = [python_literal(v) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(python_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def _string_literal(text: str) -> str:
+    pieces: list[str] = []
+    for word in re.split(r"(?<= )", text):
+        if pieces and len(pieces[-1]) + len(word) <= STRING_PIECE:
+            pieces[-1] += word
+        else:
+            pieces.append(word)
+    if len(pieces) < 2:
+        return repr(text)
+    return "(" + " ".join(repr(p) for p in pieces) + ")"
 
 
 class TemplateFailure(Exception):
@@ -78,7 +121,7 @@ def environment(user_templates: Path | None = None) -> Environment:
         autoescape=False,
     )
     env.folders = folders
-    env.filters["pyrepr"] = repr
+    env.filters["pyrepr"] = python_literal
     env.filters["sql_ident"] = quote_identifier
     env.filters["sql_string"] = quote_string
     env.filters["sql_comment"] = inert_comment

@@ -6,17 +6,15 @@ import ast
 import dataclasses
 import importlib.metadata
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moosegen import render
+from moosegen import pyformat, render
 from moosegen.build import generate
-from moosegen.targets import StreamUnit, clickhouse, service
-from moosegen.targets.pydantic_source import WIDTH
+from moosegen.targets import StreamUnit, clickhouse, service, topics
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -30,46 +28,54 @@ def units() -> dict[str, StreamUnit]:
     return {u.stream.package: u for u in result.units}
 
 
+def _plan(unit: StreamUnit) -> service.ServicePlan:
+    columns = {d.name: clickhouse.columns(unit, d) for d in unit.stream.destinations}
+    return service.plan(unit, [], columns, topics.plan(unit))
+
+
 @pytest.fixture(scope="module")
-def events(units: dict[str, StreamUnit]) -> dict[str, Any]:
-    return service.context(units["events"])
+def events(units: dict[str, StreamUnit]) -> service.ServicePlan:
+    return _plan(units["events"])
 
 
 def _rendered(unit: StreamUnit, template: str) -> str:
-    return render.render(render.environment(), template, service.context(unit))
+    context = {"header": unit.header, "service": _plan(unit)}
+    return render.render(render.environment(), template, context)
 
 
 # --------------------------------------------------------------------- destinations
 
 
 def test_destinations_carry_the_clickhouse_targets_columns(
-    units: dict[str, StreamUnit], events: dict[str, Any]
+    units: dict[str, StreamUnit], events: service.ServicePlan
 ) -> None:
     unit = units["events"]
-    assert [d["name"] for d in events["destinations"]] == ["events", "analytics_events"]
-    for ctx, dest in zip(events["destinations"], unit.stream.destinations, strict=True):
+    assert [d.name for d in events.destinations] == ["events", "analytics_events"]
+    for plan, dest in zip(events.destinations, unit.stream.destinations, strict=True):
         expected = [(c.name, c.field, c.type) for c in clickhouse.columns(unit, dest)]
-        assert [(c["name"], c["field"], c["type"]) for c in ctx["columns"]] == expected
+        assert [(c.name, c.field, c.type) for c in plan.columns] == expected
 
 
-def test_default_destination_columns_types_defaults_and_lineage(events: dict[str, Any]) -> None:
-    default, fan_out = events["destinations"]
-    assert default["is_default"] is True and default["transform"] is None
-    cols = {c["name"]: c for c in default["columns"]}
-    assert cols["id"]["type"] == "UUID"
-    assert cols["timestamp"]["type"] == "DateTime64(3, 'UTC')"
-    assert cols["user_id"]["type"] == "LowCardinality(String)"  # the spec's column override
-    assert cols["amount"]["type"] == "Nullable(Decimal(18, 4))"
-    assert cols["data"]["type"] == "Map(String, String)"
-    assert cols["event_type"]["type"].startswith("Enum8('click' = 1, ")
-    assert cols["event_type"]["default"] == "click" and cols["data"]["default"] == {}
-    assert cols["id"]["default"] is None
-    lineage = [c for c in default["columns"] if c["field"] is None]
-    assert [(c["name"], c["type"]) for c in lineage] == list(clickhouse.LINEAGE)
-    assert fan_out["is_default"] is False
-    assert fan_out["transform"] == "hooks.events:to_analytics"
-    assert [c["name"] for c in fan_out["columns"]] == ["id", "timestamp", "user_id", "event_type"]
-    assert all(c["field"] is not None for c in fan_out["columns"])  # no lineage there
+def test_default_destination_columns_types_defaults_and_lineage(
+    events: service.ServicePlan,
+) -> None:
+    default, fan_out = events.destinations
+    assert default.is_default is True and default.transform is None
+    cols = {c.name: c for c in default.columns}
+    assert cols["id"].type == "UUID"
+    assert cols["timestamp"].type == "DateTime64(3, 'UTC')"
+    assert cols["user_id"].type == "LowCardinality(String)"  # the spec's column override
+    assert cols["amount"].type == "Nullable(Decimal(18, 4))"
+    assert cols["data"].type == "Map(String, String)"
+    assert cols["event_type"].type.startswith("Enum8('click' = 1, ")
+    assert cols["event_type"].default == "click" and cols["data"].default == {}
+    assert cols["id"].default is None
+    lineage = [c for c in default.columns if c.field is None]
+    assert [(c.name, c.type) for c in lineage] == list(clickhouse.LINEAGE)
+    assert fan_out.is_default is False
+    assert fan_out.transform == "hooks.events:to_analytics"
+    assert [c.name for c in fan_out.columns] == ["id", "timestamp", "user_id", "event_type"]
+    assert all(c.field is not None for c in fan_out.columns)  # no lineage there
 
 
 def test_materialized_columns_are_not_inserted(units: dict[str, StreamUnit]) -> None:
@@ -84,64 +90,132 @@ def test_materialized_columns_are_not_inserted(units: dict[str, StreamUnit]) -> 
         }
     )
     changed = dataclasses.replace(dest, options=options)
-    names = [c["name"] for c in service.destination_columns(unit, changed)]
+    plan = service.destination_plan(changed, clickhouse.columns(unit, changed))
+    names = [c.name for c in plan.columns]
     assert "processed_by" not in names and "amount" in names
+
+
+def test_the_plan_takes_the_columns_it_is_given(units: dict[str, StreamUnit]) -> None:
+    """The service never asks the ClickHouse target itself: a caller's columns are used."""
+    unit = units["page_views"]
+    column = clickhouse.Column("only", "user_id", "String")
+    hidden = clickhouse.Column("not_inserted", None, "String", insertable=False)
+    columns = {d.name: [column, hidden] for d in unit.stream.destinations}
+    plan = service.plan(unit, [], columns, topics.plan(unit))
+    assert [[(c.name, c.field) for c in d.columns] for d in plan.destinations] == [
+        [("only", "user_id")]
+    ]
 
 
 # --------------------------------------------------------------------- hooks, DLQ, timings
 
 
-def test_hooks_are_module_function_strings(events: dict[str, Any]) -> None:
-    assert events["transform"] == "hooks.events:enrich"
-    assert events["route"] == "hooks.events:route"
-    assert events["consumers"] == ("hooks.events:notify",)
-    assert events["sync"] is None
-    assert events["error_handler"] == "hooks.events:on_error"
-    assert events["hooks"]["destinations"] == {"analytics_events": "hooks.events:to_analytics"}
-    assert events["py"]["consumers"] == '("hooks.events:notify",)'
-    assert events["py"]["sync"] == "None"
+def test_hooks_are_module_function_strings(events: service.ServicePlan) -> None:
+    hooks = events.hooks
+    assert hooks.transform == "hooks.events:enrich"
+    assert hooks.route == "hooks.events:route"
+    assert hooks.consumers == ("hooks.events:notify",)
+    assert hooks.sync is None
+    assert hooks.error_handler == "hooks.events:on_error"
+    assert hooks.destinations == {"analytics_events": "hooks.events:to_analytics"}
 
 
 def test_cqrs_hooks(units: dict[str, StreamUnit]) -> None:
-    commands = service.context(units["commands"])
-    assert commands["sync"] == "hooks.cqrs:sync_command"
-    queries = service.context(units["queries"])
-    assert queries["consumers"] == ("hooks.cqrs:observe_query",)
-    assert queries["copy_specs"] is True
-    assert service.context(units["page_views"])["copy_specs"] is False
+    commands = _plan(units["commands"])
+    assert commands.hooks.sync == "hooks.cqrs:sync_command"
+    queries = _plan(units["queries"])
+    assert queries.hooks.consumers == ("hooks.cqrs:observe_query",)
+    assert queries.docker.copy_specs is True
+    assert _plan(units["page_views"]).docker.copy_specs is False
 
 
 def test_dead_letter_topic_defaults_to_topic_dash_dlq(units: dict[str, StreamUnit]) -> None:
     unit = units["domain_events"]
     assert unit.stream.spec.dead_letter.topic is None
-    assert service.context(unit)["dead_letter_topic"] == "domain_events-dlq"
+    assert _plan(unit).dead_letter.topic == "domain_events-dlq"
     spec = unit.stream.spec
     renamed = spec.model_copy(update={"topic": spec.topic.model_copy(update={"name": "prod.de"})})
     moved = dataclasses.replace(unit, stream=dataclasses.replace(unit.stream, spec=renamed))
-    ctx = service.context(moved)
-    assert ctx["topic"] == "prod.de" and ctx["dead_letter_topic"] == "prod.de-dlq"
-    assert ctx["dead_letter_py"]["topic"] == '"prod.de-dlq"'
+    plan = _plan(moved)
+    assert plan.topic == "prod.de" and plan.dead_letter.topic == "prod.de-dlq"
+    assert [t.name for t in plan.topics] == ["prod.de", "prod.de-dlq"]
+    _, config = _literal(_config_call(_config_source(moved)))
+    assert [t[1]["name"] for t in config["topics"]] == ["prod.de", "prod.de-dlq"]
 
 
-def test_explicit_dead_letter_topic_and_retries(events: dict[str, Any]) -> None:
-    assert events["dead_letter_topic"] == "events-dlq"
-    assert events["max_retries"] == 3
-    assert events["retry_delay_ms"] == 5000  # "5s"
+def test_explicit_dead_letter_topic_and_retries(events: service.ServicePlan) -> None:
+    assert events.dead_letter == service.DeadLetterPlan("events-dlq", 3, 5000)  # "5s"
 
 
-def test_batch_monitoring_and_health_values_in_ms(events: dict[str, Any]) -> None:
-    assert events["batch_size"] == 10000
-    assert events["batch_timeout_ms"] == 5000  # "5s"
-    assert events["metrics_enabled"] is True
-    assert events["metrics"] == ("throughput", "latency", "error-rate", "lag")
-    assert events["metrics_port"] == 9464
-    assert events["health_enabled"] is True
-    assert events["health_interval_ms"] == 30_000  # "30s"
-    assert events["health_timeout_ms"] == 10_000  # "10s"
-    assert events["group_id"] == "moosegen.events"
+def test_batch_monitoring_and_health_values_in_ms(events: service.ServicePlan) -> None:
+    assert events.batch_size == 10000
+    assert events.batch_timeout_ms == 5000  # "5s"
+    assert events.metrics == service.MetricsPlan(
+        True, ("throughput", "latency", "error-rate", "lag"), 9464
+    )
+    assert events.health == service.HealthPlan(True, 30_000, 10_000)  # "30s", "10s"
+    assert events.group_id == "moosegen.events"
 
 
-# --------------------------------------------------------------------- Python literals
+def test_the_service_embeds_the_topics_plan(units: dict[str, StreamUnit]) -> None:
+    unit = units["events"]
+    plan = topics.plan(unit)
+    assert _plan(unit).topics == plan.topics
+    assert plan.topic.config["max.message.bytes"] == "1048576"
+
+
+# --------------------------------------------------------------------- the rendered config
+
+
+def _config_source(unit: StreamUnit) -> str:
+    text = _rendered(unit, "service/service.py.j2")
+    return pyformat.format_python({"service.py": text})["service.py"]
+
+
+def _config_call(source: str) -> ast.Call:
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "CONFIG":
+            assert isinstance(node.value, ast.Call)
+            return node.value
+    raise AssertionError("no CONFIG in service.py")
+
+
+def _literal(node: ast.expr) -> Any:
+    """A config object's source back as plain values: calls become (name, {keyword: value})."""
+    if isinstance(node, ast.Call):
+        assert not node.args, f"{ast.unparse(node)}: keyword arguments only"
+        kwargs = {k.arg: _literal(k.value) for k in node.keywords}
+        return (ast.unparse(node.func), kwargs)
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(e) for e in node.elts)
+    if isinstance(node, (ast.Name, ast.BinOp)):
+        return ast.unparse(node)
+    return ast.literal_eval(node)
+
+
+@pytest.mark.parametrize("stream", ["events", "page_views", "domain_events", "commands"])
+def test_the_rendered_config_is_the_plan(units: dict[str, StreamUnit], stream: str) -> None:
+    unit = units[stream]
+    plan = _plan(unit)
+    name, config = _literal(_config_call(_config_source(unit)))
+    assert name == "ServiceConfig"
+    assert config["stream"] == plan.stream and config["topic"] == plan.topic
+    assert config["consumers"] == plan.hooks.consumers
+    assert config["metrics"] == plan.metrics.metrics
+    assert config["dead_letter"] == ("DeadLetterConfig", dataclasses.asdict(plan.dead_letter))
+    assert config["destinations"] == tuple(
+        (
+            "DestinationConfig",
+            {
+                "name": d.name,
+                "is_default": d.is_default,
+                "transform": d.transform,
+                "columns": tuple(("ColumnConfig", dataclasses.asdict(c)) for c in d.columns),
+            },
+        )
+        for d in plan.destinations
+    )
+    assert config["topics"] == tuple(("TopicConfig", dataclasses.asdict(t)) for t in plan.topics)
 
 
 @pytest.mark.parametrize(
@@ -163,19 +237,32 @@ def test_batch_monitoring_and_health_values_in_ms(events: dict[str, Any]) -> Non
         {f"key_{i}": {"nested": list(range(i))} for i in range(8)},
     ],
 )
-def test_py_value_is_the_value_and_fits_the_width(value: Any) -> None:
-    for indent, used in ((0, 0), (4, 1), (5, 12)):
-        src = service.py_value(value, indent, used)
-        assert ast.literal_eval(src) == value
-        lines = src.split("\n")
-        assert indent * 4 + used + len(lines[0]) <= WIDTH or len(lines) > 1
-        assert all(len(line) <= WIDTH for line in lines[1:])
+def test_pyrepr_writes_the_value(value: Any) -> None:
+    source = render.python_literal(value)
+    assert ast.literal_eval(source) == value
+    assert type(ast.literal_eval(source)) is type(value)
 
 
-def test_long_types_are_split_after_a_space(events: dict[str, Any]) -> None:
-    source = service.py_value("Enum8(" + ", ".join(f"'s{i}' = {i}" for i in range(40)) + ")", 5, 1)
-    pieces = re.findall(r'^\s*"(.*)"$', source, re.M)
-    assert len(pieces) > 1 and all(p.endswith(" ") for p in pieces[:-1])
+@pytest.mark.parametrize("value", [float("nan"), b"bytes", object(), {1.5, 2.5}])
+def test_pyrepr_refuses_what_is_no_literal(value: Any) -> None:
+    with pytest.raises(TypeError, match="no Python literal"):
+        render.python_literal(value)
+
+
+def test_long_strings_fit_the_line_after_formatting(units: dict[str, StreamUnit]) -> None:
+    long_type = "Enum8(" + ", ".join(f"'s{i}' = {i}" for i in range(40)) + ")"
+    unit = units["events"]
+    plan = _plan(unit)
+    dest = plan.destinations[0]
+    column = dataclasses.replace(dest.columns[0], type=long_type)
+    wide = dataclasses.replace(plan, destinations=(dataclasses.replace(dest, columns=(column,)),))
+    text = render.render(
+        render.environment(), "service/service.py.j2", {"header": unit.header, "service": wide}
+    )
+    source = pyformat.format_python({"service.py": text})["service.py"]
+    assert max(len(line) for line in source.splitlines()) <= 100
+    name, config = _literal(_config_call(source))
+    assert config["destinations"][0][1]["columns"][0][1]["type"] == long_type
 
 
 # --------------------------------------------------------------------- Dockerfile, requirements
@@ -184,7 +271,7 @@ def test_long_types_are_split_after_a_space(events: dict[str, Any]) -> None:
 def test_requirements_are_published_packages_with_ranges(units: dict[str, StreamUnit]) -> None:
     text = _rendered(units["events"], "service/requirements.txt.j2")
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-    assert lines == list(service.RUNTIME_REQUIREMENTS)
+    assert tuple(lines) == service.RUNTIME_REQUIREMENTS
     for line in lines:
         req = Requirement(line)
         assert "moosegen" not in req.name.lower(), line

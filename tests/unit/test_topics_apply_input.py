@@ -21,7 +21,7 @@ def test_parse_topics_reads_the_topics_json_shape() -> None:
         ]
     }
     assert ta.parse_topics(doc) == [
-        ta.TopicSpec("events", 6, 3, {"retention.ms": "604800000", "min.insync.replicas": "2"})
+        ta.TopicConfig("events", 6, 3, {"retention.ms": "604800000", "min.insync.replicas": "2"})
     ]
 
 
@@ -48,7 +48,7 @@ def test_parse_topics_rejects_bad_input(doc: dict, message: str) -> None:
 
 
 def test_change_lines() -> None:
-    topic = ta.TopicSpec("events", 6, 3, {"retention.ms": "604800000", "compression.type": "lz4"})
+    topic = ta.TopicConfig("events", 6, 3, {"retention.ms": "604800000", "compression.type": "lz4"})
     assert ta.CreateTopic(topic).describe() == (
         "+ create topic events (partitions=6, replication_factor=3, "
         "retention.ms=604800000, compression.type=lz4)"
