@@ -54,15 +54,23 @@ class BuildResult:
         return not has_errors(self.diagnostics)
 
 
-def generate(
-    specs_dir: Path, user_templates: Path | None = None, baseline: Baseline | None = None
-) -> BuildResult:
-    """Everything `build` would write, without writing; `baseline` replaces the local
-    registry as the history that compatibility is checked against."""
+@dataclass
+class Units:
+    """A project loaded and checked against its history: what the targets plan from."""
+
+    diagnostics: list[Diagnostic]
+    project: Project
+    planned: dict[str, PlannedVersion] = field(default_factory=dict)
+    units: list[StreamUnit] = field(default_factory=list)
+
+
+def load_units(specs_dir: Path, baseline: Baseline | None = None) -> Units:
+    """Load every spec and check each schema change; no target runs, nothing is rendered.
+    Units come back only when there is no error."""
     project = load_project(specs_dir)
     diags = list(project.diagnostics)
     if has_errors(diags):
-        return BuildResult(diags, project=project)
+        return Units(diags, project)
     registry = LocalRegistry(specs_dir)
     try:
         planned = _plan_versions(project, registry)
@@ -82,7 +90,19 @@ def generate(
         diags.append(
             Diagnostic(str(registry.root), 1, 1, "error", "REGISTRY_INVALID", str(exc), "REGISTRY")
         )
-        return BuildResult(diags, project=project)
+        return Units(diags, project)
+    if has_errors(diags):
+        return Units(diags, project)
+    return Units(diags, project, planned, units)
+
+
+def generate(
+    specs_dir: Path, user_templates: Path | None = None, baseline: Baseline | None = None
+) -> BuildResult:
+    """Everything `build` would write, without writing; `baseline` replaces the local
+    registry as the history that compatibility is checked against."""
+    loaded = load_units(specs_dir, baseline)
+    project, units, diags = loaded.project, loaded.units, loaded.diagnostics
     if has_errors(diags):
         return BuildResult(diags, project=project)
     env = render.environment(user_templates)
@@ -147,7 +167,9 @@ def generate(
         for u in units
     }
     files[MANIFEST] = manifest(files, streams, spec_inputs(specs_dir))
-    return BuildResult(diags, files, project, sorted(planned.values(), key=lambda p: p.id), units)
+    return BuildResult(
+        diags, files, project, sorted(loaded.planned.values(), key=lambda p: p.id), units
+    )
 
 
 def _plan_versions(project: Project, registry: LocalRegistry) -> dict[str, PlannedVersion]:

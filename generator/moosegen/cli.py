@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -337,23 +336,23 @@ def topics_apply(
     settings come from KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
     KAFKA_SASL_PASSWORD and KAFKA_SSL_CA_LOCATION.
     """
-    from moosegen.build import generate
+    from moosegen.build import load_units
     from moosegen.runtime import topics as kafka_topics
-    from moosegen.targets.topics import TOPICS_FILE
+    from moosegen.runtime.config import TopicConfig
+    from moosegen.targets import topics as topics_target
 
     if not specs_dir.is_dir():
         fail(f"specs folder {specs_dir} does not exist")
     if not bootstrap_servers:
         fail("no Kafka: pass --bootstrap-servers or set KAFKA_BOOTSTRAP_SERVERS")
-    result = generate(specs_dir)
-    report(result.diagnostics, error_format)
-    if has_errors(result.diagnostics):
-        sys.exit(exit_for(result.diagnostics))
+    loaded = load_units(specs_dir)
+    report(loaded.diagnostics, error_format)
+    if has_errors(loaded.diagnostics):
+        sys.exit(exit_for(loaded.diagnostics))
     wanted = [
-        topic
-        for rel, body in sorted(result.files.items())
-        if rel.endswith(f"/{TOPICS_FILE}")
-        for topic in json.loads(body)["topics"]
+        TopicConfig(t.name, t.partitions, t.replication_factor, dict(t.config))
+        for unit in sorted(loaded.units, key=lambda u: u.stream.package)
+        for t in topics_target.plan(unit).topics
     ]
     try:
         changes = kafka_topics.apply(
