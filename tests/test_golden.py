@@ -6,9 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from moosegen.build import generate
 from moosegen.output import check_tree, existing_files
 
+from tests import golden_cases
 from tests.helpers import REPO, moosegen
 
 
@@ -89,3 +91,23 @@ def test_check_fails_after_a_spec_edit_and_build_repairs_it(tmp_path: Path) -> N
     assert "specs/queries.yaml:1:1: error[SPEC_CHANGED_SINCE_BUILD]" in result.stderr
     assert moosegen("build", "specs", cwd=root).returncode == 0
     assert moosegen("check", "specs", cwd=root).returncode == 0
+
+
+@pytest.mark.parametrize("case", golden_cases.cases(), ids=lambda c: c.name)
+def test_golden_case(case: golden_cases.Case) -> None:
+    """Byte for byte; `scripts/update-golden` regenerates the expected trees."""
+    built, present = case.build(), case.present()
+    stale = sorted(rel for rel in built if present.get(rel) != built[rel])
+    extra = sorted(set(present) - set(built))
+    where = case.expected.relative_to(REPO)
+    assert not stale and not extra, (
+        f"golden case {case.name} differs from {where}: changed or missing {stale}, "
+        f"extra {extra}; run `scripts/update-golden {case.name}` and review the diff"
+    )
+
+
+def test_every_golden_case_has_a_project() -> None:
+    names = [c.name for c in golden_cases.cases()]
+    assert {"example", "types", "reference"} <= set(names)
+    for case in golden_cases.cases():
+        assert (case.specs / "moosegen.yaml").is_file() or list(case.specs.glob("*.yaml")), case

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -310,6 +312,20 @@ def registry_push(specs_dir: Path, registry_url: str | None, error_format: Error
         summary = f"{len(result.changes)} change(s)" if result.changes else "nothing changed"
         click.echo(f"moosegen: registry push to {url}: {summary}", err=True)
     sys.exit(exit_for(result.diagnostics))
+
+
+@main.command()
+@format_option
+def codes(error_format: ErrorFormat) -> None:
+    """List every diagnostic code: its category, default severity and meaning."""
+    from moosegen.codes import CODES
+
+    if error_format == "json":
+        click.echo(json.dumps([dataclasses.asdict(c) for c in CODES], indent=2))
+        return
+    width = max(len(c.code) for c in CODES)
+    for c in CODES:
+        click.echo(f"{c.code:<{width}}  {c.category:<10}  {c.severity:<7}  {c.description}")
 
 
 @main.group()

@@ -1,0 +1,171 @@
+"""Every diagnostic code moosegen emits: its category, default severity and meaning.
+
+One table, listed by `moosegen codes` and in the README. A test scans the
+generator's source and the error corpus for codes, and fails naming any code
+that is emitted but missing here. Categories are those of `Diagnostic.category`:
+a finding in FIELD/TYPE/NAME/ENUM/UNION/OUTPUT/REGISTRY is about a valid project
+(exit 1); any other error means the specs are wrong (exit 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from moosegen.compat.modes import MODE_RULES
+from moosegen.compat.rules import RULES
+from moosegen.diagnostics import Severity
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    category: str
+    severity: Severity
+    description: str
+
+
+def _codes(category: str, severity: Severity, table: dict[str, str]) -> tuple[Code, ...]:
+    return tuple(Code(code, category, severity, text) for code, text in table.items())
+
+
+_SPEC = _codes(
+    "SPEC",
+    "error",
+    {
+        "YAML_SYNTAX": "the file is not valid YAML",
+        "YAML_DUPLICATE_KEY": "a YAML mapping has the same key twice",
+        "YAML_TAG": "a YAML tag other than the standard ones (e.g. !!python/object)",
+        "JSON_SYNTAX": "an .avsc file is not valid JSON",
+        "JSON_DUPLICATE_KEY": "a JSON object in an .avsc file has the same key twice",
+        "ENCODING": "a spec or schema file is not UTF-8",
+        "NOT_A_MAPPING": "a stream spec or moosegen.yaml is not a YAML mapping",
+        "UNKNOWN_KEY": "a key the spec language does not have (with a did-you-mean)",
+        "MISSING_KEY": "a required key is missing",
+        "BAD_TYPE": "a value has the wrong type",
+        "BAD_VALUE": "a value is not one of the allowed ones",
+        "OUT_OF_RANGE": "a number is outside its allowed range",
+        "BAD_NAME": "an invalid stream, table or topic name (or a Python keyword)",
+        "BAD_HOOK": "a hook is not 'package.module:function'",
+        "BAD_DURATION": "a duration is not a number with a unit (ms s m h d w) or 'forever'",
+        "BAD_TOPIC_CONFIG": "a topic config value Kafka would refuse",
+        "UNKNOWN_TOPIC_CONFIG": "a topic config key Kafka does not know",
+        "SCHEMA_AND_FIELDS": "a stream gives both 'schema:' and 'fields:'",
+        "MISSING_SCHEMA": "a stream gives neither 'schema:' nor 'fields:'",
+        "FILE_NOT_FOUND": "the schema file a spec names does not exist",
+        "PATH_ESCAPE": "a schema path leads outside the specs folder",
+        "NOT_A_RECORD": "a stream's schema is not an Avro record at the top level",
+        "UNKNOWN_FIELD": "a key, order_by, engine column or column override names no field",
+        "DUPLICATE_DESTINATION": "a stream writes to the same table twice",
+        "DUPLICATE_STREAM": "two specs claim the same stream, subject, topic or table name",
+    },
+)
+
+_SCHEMA = (
+    *_codes(
+        "SCHEMA",
+        "error",
+        {
+            "AVRO_BAD_SCHEMA": "an Avro schema object is malformed (no type, no fields, ...)",
+            "AVRO_BAD_NAME": "an invalid Avro name, namespace, alias or enum symbol",
+            "AVRO_DUPLICATE_TYPE": "two named types have the same full name",
+            "AVRO_DUPLICATE_FIELD": "a record has two fields of the same name",
+            "AVRO_DUPLICATE_SYMBOL": "an enum has the same symbol twice",
+            "AVRO_UNKNOWN_TYPE": "a type name that no schema in the specs folder defines",
+            "AVRO_BAD_UNION": "a union is empty, nests a union or repeats a branch type",
+            "AVRO_BAD_DEFAULT": "a default does not match its field's type (or the enum's symbols)",
+            "SHORTHAND_BAD_FIELDS": "the YAML shorthand's 'fields' is not a mapping",
+            "SHORTHAND_UNKNOWN_KEY": "a field option the YAML shorthand does not have",
+        },
+    ),
+    Code(
+        "AVRO_BAD_LOGICAL_TYPE",
+        "SCHEMA",
+        "warning",
+        "a logical type Avro cannot apply (wrong base type or size): the base type is used",
+    ),
+)
+
+_CLICKHOUSE = (
+    *_codes(
+        "CLICKHOUSE",
+        "error",
+        {
+            "CH_BAD_TYPE": "a column type override is not a valid ClickHouse type",
+            "CH_BAD_EXPRESSION": "a codec, default, key, partition, TTL or sharding expression "
+            "is not valid SQL",
+            "CH_BAD_SETTING": "an invalid table setting name",
+            "CH_LOW_CARDINALITY": "low_cardinality on a column that is not a string",
+            "CH_LINEAGE_CLASH": "a lineage column has the name of a field",
+            "CH_NULLABLE_KEY": "a Nullable column in the sorting or primary key",
+            "CH_ENGINE_COLUMNS": "an engine's version, sign or sum columns are missing",
+            "CH_PRIMARY_KEY": "the primary key is not a prefix of order_by",
+            "CH_FIELD_WITHOUT_DEFAULT": "a migration adds a non-Nullable column without a default",
+            "CH_TYPE_NOT_MIGRATABLE": "a column type change ClickHouse cannot convert in place",
+        },
+    ),
+    *_codes(
+        "CLICKHOUSE",
+        "warning",
+        {
+            "CH_NULL_TYPE": "a null-only field or union is stored as Nullable(Nothing)",
+            "CH_LOSSY_DECIMAL": "a decimal beyond 76 digits is stored as String",
+            "CH_RECURSIVE_RECORD": "a recursive record is stored as String (JSON)",
+            "CH_NULLABLE_COMPOSITE": "an optional array, map or record is stored non-Nullable "
+            "(null becomes empty)",
+            "CH_UNION_MERGED": "union branches that map to the same ClickHouse type are merged",
+            "CH_SIGN_INT8": "a collapsing engine's sign column is stored as Int8",
+            "CH_NO_ORDER_BY": "a table without order_by and without a key: ORDER BY tuple()",
+            "CH_DEFAULT_NOT_RENDERED": "an added field's default has no ClickHouse literal",
+            "CH_LOSSY_PROMOTION": "a migration widens integers to floats, losing precision",
+            "CH_COLUMN_KEPT": "a removed field's column is kept (allow_destructive is off)",
+        },
+    ),
+)
+
+# Schema compatibility (`moosegen build`/`check` against the history), from the engine's
+# own tables; the pairwise codes are what `compat.can_read` reports.
+_COMPAT = tuple(
+    Code(code, category, "error", meaning) for code, (category, meaning) in MODE_RULES.items()
+) + tuple(
+    Code(code, category, "error", f"pairwise: {meaning}")
+    for code, (category, meaning, _) in RULES.items()
+    if code not in MODE_RULES
+)
+
+_PIPELINE = (
+    Code("REGISTRY_INVALID", "REGISTRY", "error", "specs/registry/ is unreadable or malformed"),
+    Code(
+        "REGISTRY_STALE",
+        "REGISTRY",
+        "error",
+        "check: a compatible schema change is not registered yet; run `moosegen build`",
+    ),
+    Code(
+        "SPEC_CHANGED_SINCE_BUILD",
+        "OUTPUT",
+        "error",
+        "check: a spec or schema file changed since the output was built",
+    ),
+    Code("OUTPUT_CHANGED", "OUTPUT", "error", "check: a generated file is stale or was edited"),
+    Code("OUTPUT_MISSING", "OUTPUT", "error", "check: a generated file is missing"),
+    Code("OUTPUT_EXTRA", "OUTPUT", "error", "check: a file the current specs do not generate"),
+    Code(
+        "TEMPLATE_ERROR",
+        "TEMPLATE",
+        "error",
+        "a template (built-in or from --templates) failed to render; located at its line",
+    ),
+    Code("NOT_UNICODE", "TEMPLATE", "error", "a template produced text that is not Unicode"),
+    Code("FORMAT_FAILED", "TEMPLATE", "error", "the pinned ruff could not format generated code"),
+)
+
+CODES: tuple[Code, ...] = (*_SPEC, *_SCHEMA, *_CLICKHOUSE, *_COMPAT, *_PIPELINE)
+BY_CODE: dict[str, Code] = {c.code: c for c in CODES}
+assert len(BY_CODE) == len(CODES), "a code is listed twice"
+
+
+def markdown_table() -> str:
+    """The README's table of codes."""
+    rows = ["| code | category | severity | meaning |", "|---|---|---|---|"]
+    rows += [f"| `{c.code}` | {c.category} | {c.severity} | {c.description} |" for c in CODES]
+    return "\n".join(rows) + "\n"
