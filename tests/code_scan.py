@@ -81,9 +81,7 @@ def _constants(expr: ast.expr) -> list[ast.Constant]:
     return [
         n
         for n in ast.walk(expr)
-        if isinstance(n, ast.Constant)
-        and isinstance(n.value, str)
-        and CODE_RE.fullmatch(n.value)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and CODE_RE.fullmatch(n.value)
     ]
 
 
