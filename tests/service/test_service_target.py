@@ -355,3 +355,19 @@ def test_generated_service_runs_without_moosegen() -> None:
     proc = _run_service("--help", block_moosegen=True)
     assert proc.returncode == 0, proc.stderr
     assert "--hooks-path" in proc.stdout
+
+
+def test_the_generated_config_carries_its_topics() -> None:
+    """`setup` and the message size limit read the embedded topics, not topics.json."""
+    code = (
+        "import sys; sys.modules['moosegen'] = None; "
+        "from generated.events.service import CONFIG as C; "
+        "print(C.message_limit, [(t.name, t.partitions, t.config['cleanup.policy']) "
+        "for t in C.topics])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "1048576 [('events', 6, 'delete'), ('events-dlq', 6, 'delete')]\n"
