@@ -101,13 +101,15 @@ _CLICKHOUSE = (
             "CH_PRIMARY_KEY": "the primary key is not a prefix of order_by",
             "CH_FIELD_WITHOUT_DEFAULT": "a migration adds a non-Nullable column without a default",
             "CH_TYPE_NOT_MIGRATABLE": "a column type change ClickHouse cannot convert in place",
+            "CH_NO_COLUMNS": "a table would have no column ClickHouse can store",
         },
     ),
     *_codes(
         "CLICKHOUSE",
         "warning",
         {
-            "CH_NULL_TYPE": "a null-only field or union is stored as Nullable(Nothing)",
+            "CH_NULL_TYPE": "a null-only type inside a composite is stored as Nullable(Nothing)",
+            "CH_NULL_COLUMN": "a field that can only be null gets no column",
             "CH_LOSSY_DECIMAL": "a decimal beyond 76 digits is stored as String",
             "CH_RECURSIVE_RECORD": "a recursive record is stored as String (JSON)",
             "CH_NULLABLE_COMPOSITE": "an optional array, map or record is stored non-Nullable "

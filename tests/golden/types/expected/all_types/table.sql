@@ -38,5 +38,5 @@ CREATE TABLE IF NOT EXISTS `all_types`
 )
 ENGINE = MergeTree
 ORDER BY `id`
-SETTINGS non_replicated_deduplication_window = 10000
+SETTINGS non_replicated_deduplication_window = 10000, allow_suspicious_variant_types = 1
 COMMENT 'The type corpus';
