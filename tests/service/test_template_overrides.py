@@ -68,19 +68,30 @@ def test_extending_the_service_template_adds_a_function_to_every_service(
     assert "--bootstrap-servers" in helped.stdout
 
 
-def test_a_replaced_macro_changes_every_destination(tmp_path: Path) -> None:
-    builtin = (REPO / "templates" / "service" / "macros.py.j2").read_text()
-    marker = "default={{ c.default | pyrepr }})"
-    assert marker in builtin
-    # One macro changed: every column gets a comment line naming its table type.
-    changed = builtin.replace(marker, marker[:-1] + ",  # {{ c.type }}\n)")
-    root, templates = _project(tmp_path, {"service/macros.py.j2": changed})
+# One macro replaced, the built-in called inside it: every column gets a comment line.
+COLUMN_OVERRIDE = """\
+{% macro column_config(c) -%}
+{% import "service/macros.py.j2" as m %}
+
+# table type: {{ c.type }}
+{{ m.builtin_column_config(c) }}
+{%- endmacro %}
+"""
+
+
+def test_one_replaced_macro_changes_every_column(tmp_path: Path) -> None:
+    root, templates = _project(tmp_path, {"service/overrides.py.j2": COLUMN_OVERRIDE})
     result = moosegen("build", "specs", "-o", "custom", "--templates", str(templates), cwd=root)
     assert result.returncode == 0, result.stderr
     text = (root / "custom" / "events" / "service.py").read_text()
-    assert "# LowCardinality(String)\n" in text
-    columns = text.count("ColumnConfig(\n")
-    assert columns == 15 and len(re.findall(r"default=.*,  # .+\n", text)) == columns
+    assert "# table type: LowCardinality(String)\n" in text
+    columns = len(re.findall(r"^ +ColumnConfig\(", text, re.M))
+    commented = re.findall(r"^ +# table type: .+\n +ColumnConfig\(", text, re.M)
+    assert columns == 15 and len(commented) == columns
+    # The other macros are the built-in ones: the rest of the file is unchanged.
+    builtin = (REPO / "generated" / "events" / "service.py").read_text()
+    assert text.split("columns=(")[0] == builtin.split("columns=(")[0]
+    assert "dead_letter=DeadLetterConfig(" in text and "TopicConfig(" in text
     helped = _run(root, "-m", "custom.events", "--help")
     assert helped.returncode == 0, helped.stderr
 
@@ -101,12 +112,13 @@ def test_an_unknown_variable_in_an_override_is_located(tmp_path: Path) -> None:
 
 
 def test_an_error_inside_a_macro_names_the_macro_file(tmp_path: Path) -> None:
-    builtin = (REPO / "templates" / "service" / "macros.py.j2").read_text()
-    broken = builtin.replace("{{ dl.max_retries | pyrepr }}", "{{ dl.no_such_attribute }}")
-    assert broken != builtin
-    root, templates = _project(tmp_path, {"service/macros.py.j2": broken})
+    broken = COLUMN_OVERRIDE.replace("{{ c.type }}", "{{ c.no_such_attribute }}")
+    assert broken != COLUMN_OVERRIDE
+    root, templates = _project(tmp_path, {"service/overrides.py.j2": broken})
     result = moosegen("build", "specs", "-o", "custom", "--templates", "my_templates", cwd=root)
     assert result.returncode == 2
     line = next(i for i, t in enumerate(broken.splitlines(), 1) if "no_such_attribute" in t)
-    assert f"my_templates/service/macros.py.j2:{line}:1: error[TEMPLATE_ERROR]: " in result.stderr
-    assert "no_such_attribute" in result.stderr
+    assert f"my_templates/service/overrides.py.j2:{line}:1: error[TEMPLATE_ERROR]: " in (
+        result.stderr
+    )
+    assert "no_such_attribute" in result.stderr and "Traceback" not in result.stderr
