@@ -5,8 +5,8 @@ function or dataclass of the package that has a parameter or field named `code`
 (`Diagnostic`, `SourceMap.diag`, `Finding`, the targets' reporters, ...), by
 position or keyword. A local variable in that position is followed to the
 constants assigned to it in the same function (`code = "A" if ... else "B"`).
-Codes built at run time (f-strings) are not seen here; the error corpus and the
-CLI tests see them.
+Codes built at run time (f-strings, like the JSON Schema bound codes) are not
+seen here: the compat engines' own code tables and the drift report list them.
 """
 
 from __future__ import annotations
@@ -78,10 +78,15 @@ def _callee(call: ast.Call) -> str | None:
 
 
 def _constants(expr: ast.expr) -> list[ast.Constant]:
+    """Code-like string constants in `expr`, leaving out pieces of f-strings."""
+    pieces = {id(n) for j in ast.walk(expr) if isinstance(j, ast.JoinedStr) for n in ast.walk(j)}
     return [
         n
         for n in ast.walk(expr)
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and CODE_RE.fullmatch(n.value)
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and CODE_RE.fullmatch(n.value)
+        and id(n) not in pieces
     ]
 
 

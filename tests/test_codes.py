@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from moosegen.codes import BY_CODE, CODES, markdown_table
+from moosegen.compat.jsonschema_codes import JSON_SCHEMA_CODES
 from moosegen.output import Drift, drift_diagnostics
 
 from tests.code_scan import emitted_codes
@@ -57,14 +58,16 @@ def test_the_drift_codes_are_registered() -> None:
 
 
 def test_every_registered_code_is_emitted_somewhere() -> None:
-    """No stale entries: each code is found in the source or built by the drift report."""
-    emitted = set(_source_codes()) | _output_codes()
+    """No stale entries: each code is found in the source, built by the drift report, or
+    in the JSON Schema engine's table (its bound codes are built from keyword names)."""
+    emitted = set(_source_codes()) | _output_codes() | set(JSON_SCHEMA_CODES)
     assert sorted(set(BY_CODE) - emitted) == []
 
 
 def test_entries_are_well_formed() -> None:
     categories = {"SPEC", "SCHEMA", "CLICKHOUSE", "TEMPLATE", "REGISTRY", "OUTPUT"}
     categories |= {"FIELD", "TYPE", "NAME", "ENUM", "UNION"}
+    categories |= {cat for cat, _ in JSON_SCHEMA_CODES.values()}
     for c in CODES:
         assert re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*", c.code), c
         assert c.category in categories, c
@@ -120,6 +123,7 @@ def test_the_scan_sees_codes_in_every_code_position(tmp_path: Path) -> None:
         "    code = 'A_CODE' if x else 'B_CODE'\n"
         "    report(1, code, 'NOT_A_CODE_POSITION')\n"
         "    report(1, RENAMED.get(x, x), 'm')\n"
+        "    report(1, f'BUILT_{x}_{\"PIECE\" if x else \"OTHER\"}', 'm')\n"
     )
     assert {e.code for e in emitted_codes(package)} == {
         "POSITIONAL_CODE",

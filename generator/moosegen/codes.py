@@ -2,15 +2,15 @@
 
 One table, listed by `moosegen codes` and in the README. A test scans the
 generator's source and the error corpus for codes, and fails naming any code
-that is emitted but missing here. Categories are those of `Diagnostic.category`:
-a finding in FIELD/TYPE/NAME/ENUM/UNION/OUTPUT/REGISTRY is about a valid project
-(exit 1); any other error means the specs are wrong (exit 2).
+that is emitted but missing here. Categories are those of `Diagnostic.category`
+(`cli.FINDING_CATEGORIES` says which are findings about a valid project, exit 1).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from moosegen.compat.jsonschema_codes import JSON_SCHEMA_CODES
 from moosegen.compat.modes import MODE_RULES
 from moosegen.compat.rules import RULES
 from moosegen.diagnostics import Severity
@@ -75,6 +75,7 @@ _SCHEMA = (
             "AVRO_BAD_DEFAULT": "a default does not match its field's type (or the enum's symbols)",
             "SHORTHAND_BAD_FIELDS": "the YAML shorthand's 'fields' is not a mapping",
             "SHORTHAND_UNKNOWN_KEY": "a field option the YAML shorthand does not have",
+            "JSON_SCHEMA_INVALID": "a JSON Schema document is malformed or uses a keyword wrongly",
         },
     ),
     Code(
@@ -124,14 +125,16 @@ _CLICKHOUSE = (
     ),
 )
 
-# Schema compatibility (`moosegen build`/`check` against the history), from the engine's
-# own tables; the pairwise codes are what `compat.can_read` reports.
-_COMPAT = tuple(
-    Code(code, category, "error", meaning) for code, (category, meaning) in MODE_RULES.items()
-) + tuple(
-    Code(code, category, "error", f"pairwise: {meaning}")
-    for code, (category, meaning, _) in RULES.items()
-    if code not in MODE_RULES
+# Schema compatibility (`moosegen build`/`check` against the history), from the engines'
+# own tables; the pairwise Avro codes are what `compat.can_read` reports.
+_COMPAT = (
+    *(Code(code, cat, "error", meaning) for code, (cat, meaning) in MODE_RULES.items()),
+    *(
+        Code(code, cat, "error", f"pairwise: {meaning}")
+        for code, (cat, meaning, _) in RULES.items()
+        if code not in MODE_RULES
+    ),
+    *(Code(code, cat, "error", meaning) for code, (cat, meaning) in JSON_SCHEMA_CODES.items()),
 )
 
 _PIPELINE = (
@@ -141,6 +144,30 @@ _PIPELINE = (
         "REGISTRY",
         "error",
         "check: a compatible schema change is not registered yet; run `moosegen build`",
+    ),
+    Code(
+        "REGISTRY_INCOMPATIBLE",
+        "REGISTRY",
+        "error",
+        "registry push: the Schema Registry refused a version as incompatible",
+    ),
+    Code(
+        "REGISTRY_UNBUILT",
+        "REGISTRY",
+        "warning",
+        "registry push: the current schema is not registered locally yet (build first)",
+    ),
+    Code(
+        "REGISTRY_NOT_PUSHED",
+        "REGISTRY",
+        "warning",
+        "check --registry: local versions missing from the Schema Registry",
+    ),
+    Code(
+        "REGISTRY_IDS_LOCAL",
+        "REGISTRY",
+        "warning",
+        "build: Confluent framing uses local ids, not every version is pushed to the registry",
     ),
     Code(
         "SPEC_CHANGED_SINCE_BUILD",

@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.helpers import REPO, moosegen
 
 EXTENDED = """\
-{% extends "moosegen/service/service.py.j2" %}
+{% extends "builtin:service/service.py.j2" %}
 {% block main %}
 
 
@@ -71,16 +71,16 @@ def test_extending_the_service_template_adds_a_function_to_every_service(
 # One macro replaced, the built-in called inside it: every column gets a comment line.
 COLUMN_OVERRIDE = """\
 {% macro column_config(c) -%}
-{% import "service/macros.py.j2" as m %}
+{% import "builtin:service/macros.py.j2" as builtin %}
 
 # table type: {{ c.type }}
-{{ m.builtin_column_config(c) }}
+{{ builtin.column_config(c) }}
 {%- endmacro %}
 """
 
 
 def test_one_replaced_macro_changes_every_column(tmp_path: Path) -> None:
-    root, templates = _project(tmp_path, {"service/overrides.py.j2": COLUMN_OVERRIDE})
+    root, templates = _project(tmp_path, {"service/macros.py.j2": COLUMN_OVERRIDE})
     result = moosegen("build", "specs", "-o", "custom", "--templates", str(templates), cwd=root)
     assert result.returncode == 0, result.stderr
     text = (root / "custom" / "events" / "service.py").read_text()
@@ -105,7 +105,7 @@ def test_an_unknown_variable_in_an_override_is_located(tmp_path: Path) -> None:
     line = broken.splitlines().index("{{ no_such_value }}") + 1
     expected = (
         f"my_templates/service/service.py.j2:{line}:1: error[TEMPLATE_ERROR]: "
-        "rendering events/service.py failed: 'no_such_value' is undefined"
+        "rendering events/service.py failed: UndefinedError: 'no_such_value' is undefined"
     )
     assert expected in result.stderr.splitlines()
     assert not (root / "custom").exists(), "a failed build writes nothing"
@@ -114,11 +114,11 @@ def test_an_unknown_variable_in_an_override_is_located(tmp_path: Path) -> None:
 def test_an_error_inside_a_macro_names_the_macro_file(tmp_path: Path) -> None:
     broken = COLUMN_OVERRIDE.replace("{{ c.type }}", "{{ c.no_such_attribute }}")
     assert broken != COLUMN_OVERRIDE
-    root, templates = _project(tmp_path, {"service/overrides.py.j2": broken})
+    root, templates = _project(tmp_path, {"service/macros.py.j2": broken})
     result = moosegen("build", "specs", "-o", "custom", "--templates", "my_templates", cwd=root)
     assert result.returncode == 2
     line = next(i for i, t in enumerate(broken.splitlines(), 1) if "no_such_attribute" in t)
-    assert f"my_templates/service/overrides.py.j2:{line}:1: error[TEMPLATE_ERROR]: " in (
+    assert f"my_templates/service/macros.py.j2:{line}:1: error[TEMPLATE_ERROR]: " in (
         result.stderr
     )
     assert "no_such_attribute" in result.stderr and "Traceback" not in result.stderr
