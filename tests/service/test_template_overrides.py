@@ -118,7 +118,5 @@ def test_an_error_inside_a_macro_names_the_macro_file(tmp_path: Path) -> None:
     result = moosegen("build", "specs", "-o", "custom", "--templates", "my_templates", cwd=root)
     assert result.returncode == 2
     line = next(i for i, t in enumerate(broken.splitlines(), 1) if "no_such_attribute" in t)
-    assert f"my_templates/service/macros.py.j2:{line}:1: error[TEMPLATE_ERROR]: " in (
-        result.stderr
-    )
+    assert f"my_templates/service/macros.py.j2:{line}:1: error[TEMPLATE_ERROR]: " in (result.stderr)
     assert "no_such_attribute" in result.stderr and "Traceback" not in result.stderr
