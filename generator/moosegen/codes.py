@@ -84,6 +84,12 @@ _SCHEMA = (
         "warning",
         "a logical type Avro cannot apply (wrong base type or size): the base type is used",
     ),
+    Code(
+        "AVRO_UNION_DEFAULT_NOT_FIRST",
+        "SCHEMA",
+        "warning",
+        "a union default matches a later branch, not the first (Avro Java accepts it)",
+    ),
 )
 
 _CLICKHOUSE = (
