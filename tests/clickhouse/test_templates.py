@@ -19,9 +19,9 @@ OVERRIDES = """\
  COMMENT {{ (c.comment or "undocumented")|sql_string }}
 {%- if c.codec %} CODEC({{ c.codec }}){% endif %}
 {%- endmacro %}
+{% import "builtin:clickhouse/macros.sql.j2" as builtin %}
 {% macro table_settings(t) -%}
-{% import "clickhouse/macros.sql.j2" as m %}
-{{ m.builtin_table_settings(t) }}, min_rows_for_wide_part = 7
+{{ builtin.table_settings(t) }}, min_rows_for_wide_part = 7
 {%- endmacro %}
 """
 
@@ -29,7 +29,7 @@ OVERRIDES = """\
 def _templates(tmp_path: Path, text: str) -> Path:
     folder = tmp_path / "templates"
     (folder / "clickhouse").mkdir(parents=True)
-    (folder / "clickhouse" / "overrides.sql.j2").write_text(textwrap.dedent(text))
+    (folder / "clickhouse" / "macros.sql.j2").write_text(textwrap.dedent(text))
     return folder
 
 
@@ -78,7 +78,7 @@ def test_unknown_variable_in_an_override_is_located(tmp_path: Path) -> None:
     errors = [d for d in result.diagnostics if d.severity == "error"]
     assert errors and {d.code for d in errors} == {"TEMPLATE_ERROR"}
     assert {(Path(d.path).resolve(), d.line) for d in errors} == {
-        ((templates / "clickhouse" / "overrides.sql.j2").resolve(), 3)
+        ((templates / "clickhouse" / "macros.sql.j2").resolve(), 3)
     }
     assert all("'no_such' is undefined" in d.message for d in errors)
 
@@ -87,4 +87,4 @@ def test_syntax_error_in_an_override_is_located(tmp_path: Path) -> None:
     templates = _templates(tmp_path, "{% macro column(c) %}\n\n{% if %}\n{% endmacro %}\n")
     errors = [d for d in generate(ROOT / "specs", templates).diagnostics if d.severity == "error"]
     assert errors and {(d.code, d.line) for d in errors} == {("TEMPLATE_ERROR", 3)}
-    assert all(d.path.endswith("overrides.sql.j2") for d in errors)
+    assert all(d.path.endswith("clickhouse/macros.sql.j2") for d in errors)
