@@ -15,25 +15,12 @@ from moosegen.compat.history import (
 )
 from moosegen.diagnostics import Diagnostic, has_errors
 from moosegen.output import MANIFEST, manifest
+from moosegen.plan import StreamPlan, plan_stream, render_jobs
 from moosegen.schema.canonical import normalized_form
 from moosegen.schema.ir import Loc, Record
 from moosegen.spec.load import REGISTRY_DIR, LoadedStream, Project, load_project
-from moosegen.targets import (
-    RenderJob,
-    SchemaVersion,
-    StreamUnit,
-    clickhouse,
-    pydantic,
-    service,
-    topics,
-)
+from moosegen.targets import RenderJob, SchemaVersion, StreamUnit
 
-TARGETS: list[Callable[[StreamUnit, list[Diagnostic]], list[RenderJob]]] = [
-    pydantic.jobs,
-    clickhouse.jobs,
-    topics.jobs,
-    service.jobs,
-]
 RUNTIME_DIR = Path(__file__).parent / "runtime"
 
 
@@ -47,7 +34,11 @@ class BuildResult:
     files: dict[str, bytes] = field(default_factory=dict)
     project: Project | None = None
     planned: list[PlannedVersion] = field(default_factory=list)
-    units: list[StreamUnit] = field(default_factory=list)
+    plans: list[StreamPlan] = field(default_factory=list)
+
+    @property
+    def units(self) -> list[StreamUnit]:
+        return [p.unit for p in self.plans]
 
     @property
     def ok(self) -> bool:
@@ -105,8 +96,11 @@ def generate(
     project, units, diags = loaded.project, loaded.units, loaded.diagnostics
     if has_errors(diags):
         return BuildResult(diags, project=project)
+    plans = [plan_stream(unit, diags) for unit in units]
+    if has_errors(diags):
+        return BuildResult(diags, project=project)
     env = render.environment(user_templates)
-    jobs = [job for unit in units for target in TARGETS for job in target(unit, diags)]
+    jobs = [job for p in plans for job in render_jobs(p)]
     jobs.append(
         RenderJob(
             "package/__init__.py.j2",
@@ -168,7 +162,7 @@ def generate(
     }
     files[MANIFEST] = manifest(files, streams, spec_inputs(specs_dir))
     return BuildResult(
-        diags, files, project, sorted(loaded.planned.values(), key=lambda p: p.id), units
+        diags, files, project, sorted(loaded.planned.values(), key=lambda p: p.id), plans
     )
 
 

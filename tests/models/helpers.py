@@ -51,7 +51,7 @@ def build_versions(version_dirs: list[Path], parent: Path, package: str) -> Path
     env = render.environment()
     sources = {
         job.output: render.render(env, job.template, job.context)
-        for job in pydantic.jobs(unit, [])
+        for job in pydantic.render_jobs(pydantic.plan(unit, []), stream.package, unit.header)
     }
     files = {name: text.encode() for name, text in pyformat.format_python(sources).items()}
     files["__init__.py"] = b""

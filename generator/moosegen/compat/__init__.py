@@ -62,6 +62,8 @@ def load_schema(schema: Any, path: str = "<schema>") -> AvroType:
     """An IR node for Avro JSON text, parsed JSON, an IR node, or a registry version."""
     if isinstance(schema, _IR_TYPES):
         return schema  # type: ignore[return-value]
+    if hasattr(schema, "parsed"):  # a registered version parses itself once
+        return schema.parsed  # type: ignore[no-any-return]
     if hasattr(schema, "schema_json"):
         return load_schema(schema.schema_json, getattr(schema, "path", None) or path)
     from moosegen.schema.parse import SchemaSet

@@ -24,6 +24,7 @@ import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -58,6 +59,13 @@ class RegisteredVersion:
     schema_json: str
     path: str | None = None
     registry_ids: Mapping[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def parsed(self) -> AvroType:
+        """The schema as IR, parsed once however many stages read this version."""
+        from moosegen.compat import load_schema
+
+        return load_schema(self.schema_json, self.path or "<registry>")
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,14 @@ class LocalRegistry(_LayoutReader):
     def __init__(self, specs_dir: str | os.PathLike[str]) -> None:
         self.specs_dir = Path(specs_dir)
         self.root = self.specs_dir / "registry"
+        # Read once per instance (and so parsed once, see RegisteredVersion.parsed);
+        # every write below forgets it.
+        self._versions: dict[str, list[RegisteredVersion]] = {}
+
+    def versions(self, subject: str) -> list[RegisteredVersion]:
+        if subject not in self._versions:
+            self._versions[subject] = super().versions(subject)
+        return list(self._versions[subject])
 
     def _read(self, rel: str) -> str | None:
         path = self.root / rel
@@ -160,13 +176,10 @@ class LocalRegistry(_LayoutReader):
 
     def plan(self, subject: str, node: AvroType) -> PlannedVersion | None:
         """The next version of `subject` for `node`, or None when it is already the latest."""
-        from moosegen.compat import load_schema
-
         _check_subject(subject)
         latest = self.latest(subject)
         if latest is not None:
-            registered = load_schema(latest.schema_json, latest.path or "<registry>")
-            if canonical.normalized_form(registered) == canonical.normalized_form(node):
+            if canonical.normalized_form(latest.parsed) == canonical.normalized_form(node):
                 return None
         ids = [int(e["id"]) for entries in self.index().values() for e in entries]
         version = latest.version + 1 if latest else 1
@@ -234,6 +247,7 @@ class LocalRegistry(_LayoutReader):
         return changed
 
     def _write_index(self, index: dict[str, list[dict[str, Any]]]) -> None:
+        self._versions.clear()
         tmp = self.root / (INDEX + ".tmp")
         tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(tmp, self.root / INDEX)

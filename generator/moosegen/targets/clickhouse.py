@@ -34,7 +34,7 @@ from moosegen.targets.clickhouse_plan import (
 )
 from moosegen.targets.clickhouse_types import IDENT_RE
 
-__all__ = ["LINEAGE", "ClickHousePlan", "Column", "TablePlan", "columns", "jobs", "plan"]
+__all__ = ["LINEAGE", "ClickHousePlan", "Column", "TablePlan", "columns", "plan", "render_jobs"]
 
 DEDUP_WINDOW = 10_000
 REPLICATED_PATH = "/clickhouse/tables/{shard}/{database}/{table}"
@@ -214,12 +214,6 @@ def plan(unit: StreamUnit, diags: list[Diagnostic] | None = None) -> ClickHouseP
     for index in range(1, len(unit.versions)):
         migrations.append(migration(unit, index, tables, history, rep))
     return ClickHousePlan(unit.stream.package, tuple(tables), tuple(migrations))
-
-
-def jobs(unit: StreamUnit, diags: list[Diagnostic]) -> list[RenderJob]:
-    if not unit.stream.destinations:
-        return []
-    return render_jobs(plan(unit, diags), unit.header)
 
 
 def render_jobs(ch: ClickHousePlan, header: str) -> list[RenderJob]:

@@ -206,6 +206,6 @@ def plan(unit: StreamUnit, diags: list[Diagnostic]) -> ModelsPlan:
     )
 
 
-def jobs(unit: StreamUnit, diags: list[Diagnostic]) -> list[RenderJob]:
-    context = {"models": plan(unit, diags), "header": unit.header}
-    return [RenderJob("models/models.py.j2", f"{unit.stream.package}/models.py", context)]
+def render_jobs(models: ModelsPlan, package: str, header: str) -> list[RenderJob]:
+    context = {"models": models, "header": header}
+    return [RenderJob("models/models.py.j2", f"{package}/models.py", context)]

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from moosegen.diagnostics import Diagnostic
 from moosegen.spec.load import Destination
-from moosegen.targets import RenderJob, StreamUnit, clickhouse, topics
+from moosegen.targets import RenderJob, StreamUnit
 from moosegen.targets.topics import TopicPlan, TopicsPlan
 
 # What a generated service needs at run time: published packages only, each with a
@@ -221,8 +221,8 @@ def plan(
     )
 
 
-def jobs(unit: StreamUnit, diags: list[Diagnostic]) -> list[RenderJob]:
-    columns = {d.name: clickhouse.columns(unit, d) for d in unit.stream.destinations}
-    context = {"header": unit.header, "service": plan(unit, diags, columns, topics.plan(unit))}
-    package = unit.stream.package
-    return [RenderJob(f"service/{name}.j2", f"{package}/{name}", context) for name in TEMPLATES]
+def render_jobs(service: ServicePlan, header: str) -> list[RenderJob]:
+    context = {"header": header, "service": service}
+    return [
+        RenderJob(f"service/{name}.j2", f"{service.package}/{name}", context) for name in TEMPLATES
+    ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from moosegen.diagnostics import Diagnostic
 from moosegen.targets import RenderJob, StreamUnit
 
 TOPICS_FILE = "topics.json"
@@ -73,6 +72,6 @@ def plan(unit: StreamUnit) -> TopicsPlan:
     )
 
 
-def jobs(unit: StreamUnit, diags: list[Diagnostic]) -> list[RenderJob]:
-    context = {"header": unit.header, "topics": plan(unit)}
-    return [RenderJob("topics/topics.json.j2", f"{unit.stream.package}/{TOPICS_FILE}", context)]
+def render_jobs(topics: TopicsPlan, package: str, header: str) -> list[RenderJob]:
+    context = {"header": header, "topics": topics}
+    return [RenderJob("topics/topics.json.j2", f"{package}/{TOPICS_FILE}", context)]
