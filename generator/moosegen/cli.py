@@ -16,7 +16,11 @@ from moosegen.diagnostics import Diagnostic, ErrorFormat, format_diagnostics, ha
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # Errors in these categories are findings about a valid project (exit 1); any other
 # error means the specs themselves are wrong (exit 2).
-FINDING_CATEGORIES = {"FIELD", "TYPE", "NAME", "ENUM", "UNION", "OUTPUT", "REGISTRY"}
+FINDING_CATEGORIES = {
+    *("FIELD", "TYPE", "NAME", "ENUM", "UNION", "OUTPUT", "REGISTRY"),
+    # JSON Schema compatibility findings
+    *("PROPERTY", "CONTENT_MODEL", "REQUIRED", "BOUNDS", "COMBINED", "REFERENCE"),
+}
 
 specs_argument = click.argument(
     "specs_dir", default="specs", type=click.Path(file_okay=False, path_type=Path)
