@@ -125,3 +125,28 @@ def slow_consumer(event: Any) -> None:
     import time
 
     time.sleep(float(os.environ.get("E2E_CONSUMER_SLEEP", "0")))
+
+
+def guide_route(event: Any) -> str | list[str] | None:
+    """The guide's conditional routing, with the two edge cases: 'view' goes nowhere (None),
+    'purchase' names a table the stream does not have (dead-lettered)."""
+    kind = event.event_type.value
+    if kind == "analytics":
+        return "analytics_events"
+    if kind == "view":
+        return None
+    if kind == "purchase":
+        return "no_such_table"
+    return "events"
+
+
+def stall_while_file(event: Any) -> Any:
+    """Transform that blocks (bounded: 120 s) while the file E2E_STALL_FILE exists: a
+    stalled consumer, with messages waiting and nothing stored."""
+    import time
+
+    path = os.environ.get("E2E_STALL_FILE", "")
+    deadline = time.monotonic() + 120
+    while path and os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return event

@@ -80,6 +80,29 @@ class Health:
         return True, "ready"
 
 
+class LazyHandle:
+    """A client made on first use, for the checks only: a check never calls into the consume
+    loop's own Kafka consumer (a call from another thread can block until the loop polls
+    again, which a stalled loop never does) nor overlaps queries on its ClickHouse session."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+        self.handle: Any = None
+        self.lock = threading.Lock()
+
+    def __call__(self) -> Any:
+        with self.lock:
+            if self.handle is None:
+                self.handle = self.make()
+            return self.handle
+
+    def close(self) -> None:
+        with self.lock:
+            handle, self.handle = self.handle, None
+        if handle is not None and hasattr(handle, "close"):
+            handle.close()
+
+
 class HealthChecker:
     """Runs the probes every `interval_s` (the first run at once) in a daemon thread."""
 
@@ -90,8 +113,10 @@ class HealthChecker:
         probes: dict[str, Probe],
         interval_s: float,
         timeout_s: float,
+        handles: Iterable[LazyHandle] = (),
     ) -> None:
         self.health = health
+        self.handles = list(handles)
         self.metrics = metrics
         self.probes = probes
         self.interval_s = interval_s
@@ -108,9 +133,12 @@ class HealthChecker:
         """Stop checking; waits (bounded) for checks in flight, which use the consumer."""
         self.stopping.set()
         deadline = time.monotonic() + self.timeout_s + 1
-        for t in [self.thread, *self.running.values()]:
-            if t is not None:
-                t.join(max(0.0, deadline - time.monotonic()))
+        threads = [t for t in [self.thread, *self.running.values()] if t is not None]
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        if not any(t.is_alive() for t in threads):  # else a call in flight still uses them
+            for handle in self.handles:
+                handle.close()
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
@@ -177,11 +205,11 @@ class HealthChecker:
                 )
 
 
-def kafka_probe(consumer: Any, topic: str) -> Probe:
-    """Topic metadata from the brokers."""
+def kafka_probe(consumer: Callable[[], Any], topic: str) -> Probe:
+    """Topic metadata from the brokers, through the Kafka client `consumer()` returns."""
 
     def check(timeout: float) -> None:
-        md = consumer.list_topics(topic, timeout=timeout)
+        md = consumer().list_topics(topic, timeout=timeout)
         found = md.topics.get(topic)
         if found is None or found.error is not None:
             raise RuntimeError(f"topic {topic!r}: {getattr(found, 'error', 'not found')}")
@@ -199,9 +227,10 @@ def clickhouse_probe(client: Callable[[], Any]) -> Probe:
 
 
 def kafka_waiting(
-    consumer: Any, topic: str, partitions: Callable[[], list[int]]
+    consumer: Callable[[], Any], topic: str, partitions: Callable[[], list[int]]
 ) -> Callable[[float], int]:
-    """Messages waiting in `partitions()`: high watermark minus committed offset."""
+    """Messages waiting in `partitions()`: high watermark minus the group's committed offset,
+    read through `consumer()` (a client of the same group that never joins it)."""
 
     def waiting(timeout: float) -> int:
         from confluent_kafka import TopicPartition
@@ -210,8 +239,9 @@ def kafka_waiting(
         if not tps:
             return 0
         total = 0
-        for tp in consumer.committed(tps, timeout=timeout):
-            low, high = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
+        c = consumer()
+        for tp in c.committed(tps, timeout=timeout):
+            low, high = c.get_watermark_offsets(tp, timeout=timeout, cached=False)
             committed = tp.offset if tp.offset >= 0 else low
             total += max(0, high - committed)
         return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from .errors import DataError, TransientError, is_data_error
 from .health import (
     Health,
     HealthChecker,
+    LazyHandle,
     clickhouse_probe,
     kafka_probe,
     kafka_waiting,
@@ -447,28 +448,31 @@ class Runner:
     def health_checker(self) -> HealthChecker:
         """The periodic checks of Kafka, ClickHouse and progress (see health.py)."""
         cfg = self.config
-        if cfg.clickhouse_url.startswith("chdb:"):
-            client = self.clickhouse  # the in-process engine: one client, shared safely
-        else:
-            own: list[Any] = []  # an HTTP session of its own: queries never overlap on one
 
-            def client() -> Any:
-                if not own:
-                    own.append(connect_clickhouse(cfg.clickhouse_url, cfg.database))
-                return own[0]
+        def kafka_client() -> Any:
+            from confluent_kafka import Consumer
+
+            conf = {"bootstrap.servers": cfg.bootstrap_servers, "group.id": cfg.effective_group_id}
+            return Consumer({**conf, "enable.auto.commit": False, **cfg.kafka_config})
 
         def partitions() -> list[int]:
             return sorted(set(self.assigned) - set(self.batcher.held()))
 
+        kafka, waiting = LazyHandle(kafka_client), LazyHandle(kafka_client)
+        handles = [kafka, waiting]
+        client: Callable[[], Any] = self.clickhouse  # chdb, in process: shared safely
+        if not cfg.clickhouse_url.startswith("chdb:"):
+            client = LazyHandle(lambda: connect_clickhouse(cfg.clickhouse_url, cfg.database))
+            handles.append(client)
         probes = {
-            "kafka": kafka_probe(self.consumer, cfg.topic),
+            "kafka": kafka_probe(kafka, cfg.topic),
             "clickhouse": clickhouse_probe(client),
             "progress": progress_probe(
-                self.health, kafka_waiting(self.consumer, cfg.topic, partitions), cfg.stall_after_s
+                self.health, kafka_waiting(waiting, cfg.topic, partitions), cfg.stall_after_s
             ),
         }
         interval, timeout = cfg.health_interval_ms / 1000, cfg.health_timeout_ms / 1000
-        return HealthChecker(self.health, self.metrics, probes, interval, timeout)
+        return HealthChecker(self.health, self.metrics, probes, interval, timeout, handles)
 
     def close(self) -> None:
         try:
