@@ -6,4 +6,6 @@
 - events
 - page_views
 - queries
+- versioned_events
+- versioned_events_v2
 """

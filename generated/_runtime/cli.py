@@ -105,6 +105,13 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         help="any librdkafka consumer setting (repeatable; also MOOSEGEN_CONSUMER_CONFIG, "
         "entries separated by ';'); secrets only from the environment",
     )
+    ap.add_argument(
+        "--stall-after",
+        type=float,
+        default=_env_float("MOOSEGEN_STALL_AFTER"),
+        help="seconds messages may wait with nothing stored before the progress health "
+        "check fails (default: health_check.interval plus batch.timeout)",
+    )
     ap.add_argument("--log-level", default=os.environ.get("MOOSEGEN_LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
     changes: dict[str, object] = {}
@@ -130,6 +137,8 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         changes["workers"] = max(1, args.workers)
     if args.idle_exit is not None:
         changes["idle_exit_s"] = args.idle_exit
+    if args.stall_after is not None:
+        changes["stall_after_ms"] = int(args.stall_after * 1000)
     if args.worker_timeout is not None:
         changes["worker_timeout_s"] = args.worker_timeout
     try:

@@ -14,6 +14,8 @@ from typing import Any
 
 DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 LINEAGE_FIELDS = ("_topic", "_partition", "_offset", "_timestamp")
+# The metric families `monitoring.metrics` can select (see metrics.py).
+METRIC_FAMILIES = ("throughput", "latency", "error-rate", "lag", "dead-letter", "batch-size")
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,14 @@ class ServiceConfig:
     sync: str | None = None
     error_handler: str | None = None
     metrics_enabled: bool = True
-    metrics: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = METRIC_FAMILIES
     metrics_port: int = 9464
     health_enabled: bool = True
     health_interval_ms: int = 30_000
     health_timeout_ms: int = 10_000
+    # The progress check fails when messages wait but nothing was stored for this long
+    # (0: the check interval plus the batch timeout).
+    stall_after_ms: int = 0
     migrations_dir: Path | None = None
     # Connection settings: flags or environment, resolved by the CLI.
     bootstrap_servers: str = "127.0.0.1:9092"
@@ -117,6 +122,11 @@ class ServiceConfig:
             if topic.name == self.topic and limit is not None:
                 return int(limit)
         return DEFAULT_MAX_MESSAGE_BYTES
+
+    @property
+    def stall_after_s(self) -> float:
+        ms = self.stall_after_ms or self.health_interval_ms + self.batch_timeout_ms
+        return ms / 1000
 
     @property
     def effective_group_id(self) -> str:

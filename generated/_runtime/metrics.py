@@ -1,126 +1,211 @@
 # Vendored by `moosegen build` from moosegen.runtime into the output tree. DO NOT EDIT the copy.
-"""Prometheus metrics and the /metrics, /health, /ready HTTP endpoints (one server)."""
+"""Prometheus metrics and the /metrics, /health, /ready HTTP endpoints (one server).
+
+`monitoring.metrics` selects the families served; the others are still counted (the
+runner never branches on them) but in a registry nobody serves.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from .config import METRIC_FAMILIES
+
+if TYPE_CHECKING:
+    from .health import Health
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 SIZE_BUCKETS = (1, 10, 100, 500, 1000, 5000, 10_000, 50_000, 100_000, 1_000_000)
 
 
+class BulkHistogram:
+    """A one-series histogram fed a whole block of observations at once: one lock and
+    one pass, so observing every message's latency stays cheap on the hot path."""
+
+    def __init__(
+        self,
+        name: str,
+        doc: str,
+        labels: dict[str, str],
+        buckets: Sequence[float],
+        registry: CollectorRegistry,
+    ) -> None:
+        self.name, self.doc, self.labels = name, doc, labels
+        self.upper = [float(b) for b in buckets] + [float("inf")]
+        self.counts = [0] * len(self.upper)
+        self.sum = 0.0
+        self.lock = threading.Lock()
+        registry.register(self)
+
+    def observe_many(self, values: Iterable[float]) -> None:
+        counts = [0] * len(self.upper)
+        total = 0.0
+        upper = self.upper
+        for v in values:
+            counts[bisect_left(upper, v)] += 1
+            total += v
+        with self.lock:
+            self.counts = [a + b for a, b in zip(self.counts, counts, strict=True)]
+            self.sum += total
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts)
+
+    def collect(self) -> Iterator[Metric]:
+        with self.lock:
+            counts, total = list(self.counts), self.sum
+        family = HistogramMetricFamily(self.name, self.doc, labels=list(self.labels))
+        cumulative, buckets = 0, []
+        for le, n in zip(self.upper, counts, strict=True):
+            cumulative += n
+            buckets.append((_le(le), float(cumulative)))
+        family.add_metric(list(self.labels.values()), buckets, total)
+        yield family
+
+
+def _le(bound: float) -> str:
+    """A bucket bound as Prometheus' own histograms write it (`0.5`, `1.0`, `+Inf`)."""
+    return "+Inf" if bound == float("inf") else repr(bound)
+
+
 class Metrics:
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, families: Sequence[str] = METRIC_FAMILIES) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
+        unserved = CollectorRegistry()
+        selected = set(families)
+
+        def reg(family: str) -> CollectorRegistry:
+            return self.registry if family in selected else unserved
+
         self.messages = Counter(
-            "moosegen_messages_total", "Source messages consumed", ["stream"], registry=r
+            "moosegen_messages_total",
+            "Source messages consumed",
+            ["stream"],
+            registry=reg("throughput"),
         ).labels(stream)
         self.rows = Counter(
             "moosegen_rows_inserted_total",
             "Rows stored per destination",
             ["stream", "destination"],
-            registry=r,
+            registry=reg("throughput"),
         )
         self.errors = Counter(
-            "moosegen_errors_total", "Failures by stage", ["stream", "stage"], registry=r
-        )
-        self.dead_lettered = Counter(
-            "moosegen_dead_lettered_total",
-            "Messages written to the dead-letter topic",
-            ["stream", "error_type"],
-            registry=r,
+            "moosegen_errors_total",
+            "Failures by stage",
+            ["stream", "stage"],
+            registry=reg("error-rate"),
         )
         self.retries = Counter(
             "moosegen_retries_total",
             "Failures scheduled for another attempt, by stage",
             ["stream", "stage"],
-            registry=r,
+            registry=reg("error-rate"),
         )
-        self.held = Gauge(
-            "moosegen_partitions_held",
-            "Partitions paused while one of their records awaits a retry",
-            ["stream"],
-            registry=r,
-        ).labels(stream)
         self.dropped = Counter(
             "moosegen_dropped_total",
             "Messages dropped by the error handler",
             ["stream"],
-            registry=r,
+            registry=reg("error-rate"),
         ).labels(stream)
-        self.latency = Histogram(
+        self.dead_lettered = Counter(
+            "moosegen_dead_lettered_total",
+            "Messages written to the dead-letter topic",
+            ["stream", "error_type"],
+            registry=reg("dead-letter"),
+        )
+        self.latency = BulkHistogram(
             "moosegen_end_to_end_latency_seconds",
-            "Message timestamp to stored",
-            ["stream"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        ).labels(stream)
+            "Source message timestamp to stored, per message",
+            {"stream": stream},
+            LATENCY_BUCKETS,
+            reg("latency"),
+        )
         self.insert_latency = Histogram(
             "moosegen_insert_latency_seconds",
             "Duration of one block insert",
             ["stream", "destination"],
             buckets=LATENCY_BUCKETS,
-            registry=r,
+            registry=reg("latency"),
         )
         self.batch_size = Histogram(
             "moosegen_batch_size",
             "Messages per batch",
             ["stream"],
             buckets=SIZE_BUCKETS,
-            registry=r,
+            registry=reg("batch-size"),
+        ).labels(stream)
+        self.held = Gauge(
+            "moosegen_partitions_held",
+            "Partitions paused while one of their records awaits a retry",
+            ["stream"],
+            registry=reg("batch-size"),
         ).labels(stream)
         self.lag = Gauge(
             "moosegen_consumer_lag",
             "High watermark minus position",
             ["stream", "partition"],
-            registry=r,
+            registry=reg("lag"),
+        )
+        # The periodic health checks' own metrics: always served with /metrics.
+        self.check_duration = Histogram(
+            "moosegen_health_check_duration_seconds",
+            "Duration of one health check (a timed-out check counts its timeout)",
+            ["stream", "check"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.check_failures = Counter(
+            "moosegen_health_check_failures_total",
+            "Failed (or timed-out) health checks",
+            ["stream", "check"],
+            registry=self.registry,
+        )
+        self.check_up = Gauge(
+            "moosegen_health_check_up",
+            "1 when the last run of the check passed, else 0",
+            ["stream", "check"],
+            registry=self.registry,
         )
         self.stream = stream
 
-
-class Health:
-    """Liveness and readiness as seen by the consume loop."""
-
-    def __init__(self, interval_s: float, timeout_s: float) -> None:
-        self.interval_s = interval_s
-        self.timeout_s = timeout_s
-        self.started = time.monotonic()
-        self.last_progress = 0.0
-        self.kafka_ok = False
-        self.clickhouse_ok = False
-        self.lock = threading.Lock()
-
-    def progress(self) -> None:
-        self.last_progress = time.monotonic()
-
-    def ready(self) -> tuple[bool, str]:
-        if not self.kafka_ok:
-            return False, "kafka not connected"
-        if not self.clickhouse_ok:
-            return False, "clickhouse not reachable"
-        if time.monotonic() - self.last_progress > self.interval_s + self.timeout_s:
-            return False, "no progress"
-        return True, "ready"
+    def stored(self, msgs: Sequence[Any], skip: set[int]) -> None:
+        """Observe the end-to-end latency of every stored source message (`skip`: ids of
+        messages not stored, e.g. dead-lettered); messages without a timestamp are not."""
+        now = time.time()
+        latencies = []
+        for m in msgs:
+            if id(m) in skip:
+                continue
+            ts_type, ts = m.timestamp()
+            if ts_type and ts > 0:
+                latencies.append(max(0.0, now - ts / 1000))
+        if latencies:
+            self.latency.observe_many(latencies)
 
 
 def serve(
-    port: int, metrics: Metrics | None, health: Health, host: str = "0.0.0.0"
+    port: int, metrics: Metrics | None, health: Health | None, host: str = "0.0.0.0"
 ) -> ThreadingHTTPServer:
+    """Serve /metrics (when `metrics`) and /health, /ready (when `health`); else 404."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             path = self.path.split("?", 1)[0]
             if path == "/metrics" and metrics is not None:
                 self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
-            elif path == "/health":
+            elif path == "/health" and health is not None:
                 self._send(200, b"ok\n", "text/plain")
-            elif path == "/ready":
+            elif path == "/ready" and health is not None:
                 ok, why = health.ready()
                 self._send(200 if ok else 503, why.encode() + b"\n", "text/plain")
             else:

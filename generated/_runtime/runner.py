@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +14,18 @@ from .columns import ColumnBuilder, Lineage, RowSource
 from .config import DestinationConfig, ServiceConfig
 from .deadletter import DeadLetterWriter, decide
 from .errors import DataError, TransientError, is_data_error
+from .health import (
+    Health,
+    HealthChecker,
+    LazyHandle,
+    clickhouse_probe,
+    kafka_probe,
+    kafka_waiting,
+    progress_probe,
+)
 from .hooks import resolve
 from .lifecycle import STOP, install
-from .metrics import Health, Metrics, serve
+from .metrics import Metrics, serve
 from .pipeline import Failure, Item, Pipeline, Routed
 from .planning import Block, decode_plan
 from .registry import RegistryUnavailable
@@ -115,7 +124,7 @@ class Runner:
             (d.name for d in config.destinations if d.is_default),
             config.destinations[0].name if config.destinations else "",
         )
-        self.metrics = Metrics(config.stream)
+        self.metrics = Metrics(config.stream, config.metrics)
         self.health = Health(config.health_interval_ms / 1000, config.health_timeout_ms / 1000)
         self.consumer = consumer
         self.producer = producer
@@ -123,6 +132,7 @@ class Runner:
         self.dlq: DeadLetterWriter | None = None
         self.assigned: set[int] = set()
         self.http: Any = None
+        self.checker: HealthChecker | None = None
         # Failed attempts so far, by (partition, offset, what): 'record' for the stream's
         # hooks, 'sync' (offset = block start), 'consumer<k>' for the k-th consumer hook.
         self.attempts: dict[tuple[int, int, str], int] = {}
@@ -374,8 +384,13 @@ class Runner:
         self.connect()
         if cfg.metrics_enabled or cfg.health_enabled:
             self.http = serve(
-                cfg.metrics_port, self.metrics if cfg.metrics_enabled else None, self.health
+                cfg.metrics_port,
+                self.metrics if cfg.metrics_enabled else None,
+                self.health if cfg.health_enabled else None,
             )
+        if cfg.health_enabled:
+            self.checker = self.health_checker()
+            self.checker.start()
         self.consumer.subscribe(
             [cfg.topic],
             on_assign=self._on_assign,
@@ -430,8 +445,39 @@ class Runner:
             self.close()
         return 0 if self.fatal is None else 1
 
+    def health_checker(self) -> HealthChecker:
+        """The periodic checks of Kafka, ClickHouse and progress (see health.py)."""
+        cfg = self.config
+
+        def kafka_client() -> Any:
+            from confluent_kafka import Consumer
+
+            conf = {"bootstrap.servers": cfg.bootstrap_servers, "group.id": cfg.effective_group_id}
+            return Consumer({**conf, "enable.auto.commit": False, **cfg.kafka_config})
+
+        def partitions() -> list[int]:
+            return sorted(set(self.assigned) - set(self.batcher.held()))
+
+        kafka, waiting = LazyHandle(kafka_client), LazyHandle(kafka_client)
+        handles = [kafka, waiting]
+        client: Callable[[], Any] = self.clickhouse  # chdb, in process: shared safely
+        if not cfg.clickhouse_url.startswith("chdb:"):
+            client = LazyHandle(lambda: connect_clickhouse(cfg.clickhouse_url, cfg.database))
+            handles.append(client)
+        probes = {
+            "kafka": kafka_probe(kafka, cfg.topic),
+            "clickhouse": clickhouse_probe(client),
+            "progress": progress_probe(
+                self.health, kafka_waiting(waiting, cfg.topic, partitions), cfg.stall_after_s
+            ),
+        }
+        interval, timeout = cfg.health_interval_ms / 1000, cfg.health_timeout_ms / 1000
+        return HealthChecker(self.health, self.metrics, probes, interval, timeout, handles)
+
     def close(self) -> None:
         try:
+            if self.checker is not None:  # before the consumer it queries is closed
+                self.checker.stop()
             if self.pool is not None:
                 self.pool.close()
                 self.pool = None
@@ -565,6 +611,7 @@ class Runner:
             return False
         for b in done:
             self._forget(b.partition, b.end)
+        self.health.stored()
         return True
 
     def prepare(self, block: Block, msgs: list[Any]) -> Work:
@@ -668,10 +715,7 @@ class Runner:
         self.dead_letter(work.dead)
         for f in work.dropped:
             self._dropped(f)
-        if work.msgs:
-            ts_type, ts = work.msgs[0].timestamp()
-            if ts_type and ts > 0:
-                self.metrics.latency.observe(max(0.0, time.time() - ts / 1000))
+        self.metrics.stored(work.msgs, {id(f.msg) for f, _ in work.dead})
         if waiting:
             # Stored, but a consumer hook awaits its retry: the block's end is committed
             # once the hooks are done; a restart before then replays the block.

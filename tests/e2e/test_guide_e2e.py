@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 
 from tests.e2e import harness as h
 from tests.e2e.test_reliability_e2e import Project
-from tests.e2e.test_service_e2e import event
+from tests.e2e.test_service_e2e import event, free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -264,3 +265,183 @@ def test_partition_key_places_users_as_kafka_does(tmp_path: Path, kafka_bootstra
                      "GROUP BY user_id ORDER BY user_id")
     assert placed == [[u, [expected[u]], 5] for u in sorted(expected)]
     assert len({v for v in expected.values()}) > 1  # the users really are spread out
+
+
+class Example:
+    """The example project `specs/` itself, built with per-test topic names; each stream's
+    service runs on its own chdb folder (chdb locks a folder for one process)."""
+
+    def __init__(self, tmp: Path, bootstrap: str, streams: list[str],
+                 edit: dict[str, str] | None = None) -> None:
+        import shutil
+
+        import yaml
+
+        self.tmp, self.bootstrap = tmp, bootstrap
+        specs = tmp / "specs"
+        shutil.copytree(h.SPECS, specs, ignore=shutil.ignore_patterns("__pycache__"))
+        for name, text in (edit or {}).items():
+            (specs / name).write_text(text)
+        self.topics: dict[str, str] = {}
+        for stream in streams:
+            path = specs / f"{stream}.yaml"  # the example names each file after its stream
+            spec = yaml.safe_load(path.read_text())
+            topic = f"{stream.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+            spec.setdefault("topic", {})["name"] = topic
+            path.write_text(yaml.safe_dump(spec, sort_keys=False))
+            self.topics[stream] = topic
+        h.build_tree(tmp, specs)
+
+    def chdb(self, stream: str) -> Path:
+        return self.tmp / f"chdb-{stream}"
+
+    def run(self, stream: str, messages: list[tuple[bytes | None, bytes | None]]) -> str:
+        """setup, then run the service until every message is committed; its /metrics."""
+        args = ("--bootstrap-servers", self.bootstrap, "--clickhouse",
+                f"chdb://{self.chdb(stream)}")
+        res = h.run_cli(self.tmp, "setup", *args, stream=stream)
+        assert res.returncode == 0, res.stderr
+        port = free_port()
+        group = f"g-{self.topics[stream]}"
+        h.produce(self.bootstrap, self.topics[stream], messages)
+        proc = h.start(self.tmp, *args, "--metrics-port", str(port), "--group-id", group,
+                       stream=stream)
+        try:
+            h.wait_until(lambda: h.committed_all(self.bootstrap, group, self.topics[stream]),
+                         90, f"{stream}: all offsets committed", proc)
+            metrics = h.http_get(port, "/metrics")[1]
+        finally:
+            code = h.stop(proc)
+        assert code == 0, (self.tmp / "service.log").read_text()[-3000:]
+        return metrics
+
+    def query(self, stream: str, sql: str) -> list[list[Any]]:
+        return h.query(self.tmp, self.chdb(stream), sql)
+
+
+def jbytes(value: dict[str, Any]) -> bytes:
+    return json.dumps(value).encode()
+
+
+def test_event_sourcing_example_service(tmp_path: Path, kafka_bootstrap: str) -> None:
+    """The guide's event store, `specs/domain_events.yaml`: a compacted topic kept forever,
+    and a ReplacingMergeTree whose version is `sequence`: a fact sent twice (a producer
+    retry) is one row after deduplication, the latest per (aggregate, sequence)."""
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    ex = Example(tmp_path, kafka_bootstrap, ["domain_events"])
+
+    def fact(agg: str, seq: int, kind: str, payload: dict[str, Any]) -> tuple[bytes, bytes]:
+        key = jbytes({"aggregate_id": agg, "sequence": seq})
+        return key, jbytes({"aggregate_id": agg, "sequence": seq, "event_type": kind,
+                            "occurred_at": f"2026-03-0{seq}T10:00:00.123456Z",
+                            "payload": json.dumps(payload)})
+
+    facts = [fact("cart-1", 1, "created", {}), fact("cart-1", 2, "item_added", {"sku": "A"}),
+             fact("cart-2", 1, "created", {}), fact("cart-1", 2, "item_added", {"sku": "A"}),
+             fact("cart-1", 3, "checked_out", {"total": "12.50"})]
+    ex.run("domain_events", facts)
+    topic = ex.topics["domain_events"]
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    configs = admin.describe_configs([resource])[resource].result(timeout=10)
+    assert (configs["cleanup.policy"].value, configs["retention.ms"].value) == ("compact", "-1")
+    rows = ex.query("domain_events", "SELECT aggregate_id, sequence, event_type, "
+                    "toString(occurred_at), payload FROM domain_events FINAL "
+                    "ORDER BY aggregate_id, sequence")
+    assert rows == [
+        ["cart-1", 1, "created", "2026-03-01 10:00:00.123456", "{}"],
+        ["cart-1", 2, "item_added", "2026-03-02 10:00:00.123456", '{"sku": "A"}'],
+        ["cart-1", 3, "checked_out", "2026-03-03 10:00:00.123456", '{"total": "12.50"}'],
+        ["cart-2", 1, "created", "2026-03-01 10:00:00.123456", "{}"],
+    ]
+    engine = ex.query("domain_events", "SELECT engine_full FROM system.tables "
+                      "WHERE name = 'domain_events'")[0][0]
+    assert engine.startswith("ReplacingMergeTree(sequence)")
+
+
+def test_cqrs_example_services(tmp_path: Path, kafka_bootstrap: str) -> None:
+    """The guide's CQRS pair, `specs/commands.yaml` (custom sync: a delete without an
+    aggregate id is not stored) and `specs/queries.yaml` (a consumer; omitted counters take
+    their defaults), each run by its own service."""
+    ex = Example(tmp_path, kafka_bootstrap, ["commands", "queries"])
+    cmd = ids(3)
+    commands = [
+        {"command_id": cmd[0], "issued_at": "2026-03-01T10:00:00.001Z", "aggregate_id": "a1",
+         "command": "create", "body": {"name": "cart"}, "issued_by": "ann"},
+        {"command_id": cmd[1], "issued_at": "2026-03-01T10:00:01.002Z", "aggregate_id": "a1",
+         "command": "update", "body": {"name": "basket"}, "issued_by": None},
+        {"command_id": cmd[2], "issued_at": "2026-03-01T10:00:02.003Z", "aggregate_id": "",
+         "command": "delete", "body": {}},
+    ]
+    ex.run("commands", [(c["command_id"].encode(), jbytes(c)) for c in commands])
+    assert ex.query("commands", "SELECT toString(command_id), toString(issued_at), "
+                    "aggregate_id, toString(command), body, issued_by FROM commands "
+                    "ORDER BY issued_at") == [
+        [cmd[0], "2026-03-01 10:00:00.001", "a1", "create", {"name": "cart"}, "ann"],
+        [cmd[1], "2026-03-01 10:00:01.002", "a1", "update", {"name": "basket"}, None],
+    ]
+    qid = ids(2)
+    # recent: the table's TTL drops queries older than 30 days
+    asked = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    queries = [
+        {"query_id": qid[0], "asked_at": asked, "query": "cart by id",
+         "parameters": {"id": "a1"}, "duration_ms": 1500, "rows": 1},
+        {"query_id": qid[1], "asked_at": asked, "query": "all carts", "parameters": {}},
+    ]
+    ex.run("queries", [(q["query_id"].encode(), jbytes(q)) for q in queries])
+    assert ex.query("queries", "SELECT toString(query_id), query, parameters, duration_ms, "
+                    "rows FROM queries ORDER BY query_id") == [
+        [qid[0], "cart by id", {"id": "a1"}, 1500, 1],
+        [qid[1], "all carts", {}, 0, 0],
+    ]
+    assert "slow query" in (tmp_path / "service.log").read_text()  # the consumer ran
+
+
+V2_IN_PLACE = """\
+stream: versioned_events
+compatibility: BACKWARD
+fields:
+  id: {type: string, key: true}
+  timestamp: timestamp-millis
+  data: {type: map, values: string}
+  version: {type: int, default: 2}
+topic: {partitions: 3}
+table: {order_by: [id]}
+"""
+
+
+def test_schema_evolution_v1_and_v2_side_by_side(tmp_path: Path, kafka_bootstrap: str) -> None:
+    """The guide's versioned schemas. V2 written over V1 (data: string → map) is refused by
+    `build` under BACKWARD, located, with the hint to bump `version:`, and nothing is
+    written; the example's bump (versioned_events_v2.yaml) runs its own topic and table
+    beside version 1."""
+    refused = tmp_path / "refused"
+    refused.mkdir()
+    ex = Example(refused, kafka_bootstrap, [])  # the example as committed: builds
+    (refused / "specs" / "versioned_events.yaml").write_text(V2_IN_PLACE)
+    res = subprocess.run([sys.executable, "-m", "moosegen", "build", "specs"], cwd=refused,
+                         env={**h.env(), "PYTHONPATH": str(h.ROOT / "generator")},
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    assert res.stderr.splitlines() == [
+        "specs/versioned_events.yaml:6:3: error[TYPE_MISMATCH]: the new schema cannot read data "
+        "written with version 1: reader type map cannot read writer type string (BACKWARD "
+        "against v1 of versioned_events; bump `version:` for a breaking change)"]
+
+    side = tmp_path / "side"
+    side.mkdir()
+    ex = Example(side, kafka_bootstrap, ["versioned_events", "versioned_events_v2"])
+    assert len(set(ex.topics.values())) == 2
+    v1 = [(b"e1", jbytes({"id": "e1", "timestamp": "2026-03-01T00:00:00.000Z",
+                          "data": "plain text"}))]
+    v2 = [(b"e2", jbytes({"id": "e2", "timestamp": "2026-03-02T00:00:00.000Z",
+                          "data": {"k": "v"}, "version": 2})),
+          (b"e3", jbytes({"id": "e3", "timestamp": "2026-03-03T00:00:00.000Z",
+                          "data": {}}))]
+    ex.run("versioned_events", v1)
+    ex.run("versioned_events_v2", v2)
+    assert ex.query("versioned_events", "SELECT id, data FROM versioned_events") == [
+        ["e1", "plain text"]]
+    assert ex.query("versioned_events_v2", "SELECT id, data, version FROM versioned_events_v2 "
+                    "ORDER BY id") == [["e2", {"k": "v"}, 2], ["e3", {}, 2]]
