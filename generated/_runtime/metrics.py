@@ -99,6 +99,12 @@ class Metrics:
             ["stream", "destination"],
             registry=reg("throughput"),
         )
+        self.deletes = Counter(
+            "moosegen_tombstone_deletes_total",
+            "Keys deleted by tombstones of a compacted topic, per destination",
+            ["stream", "destination"],
+            registry=reg("throughput"),
+        )
         self.errors = Counter(
             "moosegen_errors_total",
             "Failures by stage",

@@ -29,6 +29,7 @@ from .metrics import Metrics, serve
 from .pipeline import Failure, Item, Pipeline, Routed
 from .planning import Block, decode_plan
 from .registry import RegistryUnavailable
+from .tombstones import Tombstones
 from .workers import WorkerPool, WorkerSpec, resolve_workers, table_from_ipc
 
 log = logging.getLogger("moosegen.runtime")
@@ -65,6 +66,8 @@ class Work:
     # messages `good` in order (None: prepared in process, see `routed`).
     tables: dict[str, Any] | None = None
     good: list[Any] = field(default_factory=list)
+    # Tombstones of a compacted topic, deleted once the block's rows are stored.
+    tombstones: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -125,6 +128,7 @@ class Runner:
             config.destinations[0].name if config.destinations else "",
         )
         self.metrics = Metrics(config.stream, config.metrics)
+        self.tombstones = Tombstones(config)
         self.health = Health(config.health_interval_ms / 1000, config.health_timeout_ms / 1000)
         self.consumer = consumer
         self.producer = producer
@@ -656,6 +660,8 @@ class Runner:
         and decided then), and cut the block before that record."""
         block, msgs = work.block, work.msgs
         assert block is not None
+        if self.tombstones.enabled:
+            failures = self._take_tombstones(work, failures)
         failures.sort(key=lambda f: f.msg.offset())
         retry = self._triage(
             [(f, self._attempt(f.msg, "record"), "record") for f in failures],
@@ -678,6 +684,7 @@ class Runner:
         work.dead = [(f, n) for f, n in work.dead if f.msg.offset() < first]
         work.dropped = [f for f in work.dropped if f.msg.offset() < first]
         work.records = [(i, r) for i, r in work.records if i.msg.offset() < first]
+        work.tombstones = [m for m in work.tombstones if m.offset() < first]
         if work.routed is not None:
             for r in work.routed.values():
                 keep = [k for k, i in enumerate(r.items) if i.msg.offset() < first]
@@ -708,6 +715,8 @@ class Runner:
                 self.store(block, name, r, work.dead)
             dead_ids = {id(f.msg) for f, _ in work.dead}
             stored = [i for i in work.items if id(i.msg) not in dead_ids]
+        if work.tombstones:
+            self.delete_tombstones(work)
         waiting: list[tuple[int, Item]] = []
         if p.consumers and stored:
             calls = [(k, i) for k in range(len(p.consumers)) for i in stored]
@@ -724,6 +733,42 @@ class Runner:
             self.hold(block.partition, [], until)
             return False
         return True
+
+    def _take_tombstones(self, work: Work, failures: list[Failure]) -> list[Failure]:
+        """Moves a compacted topic's tombstones out of the failures: into the block's deletes,
+        or dead-lettered (`tombstone`) when they cannot be one (see tombstones.py)."""
+        rest = []
+        for f in failures:
+            if not self.tombstones.is_tombstone(f.msg):
+                rest.append(f)
+            elif (why := self.tombstones.unusable(f.msg)) is None:
+                work.tombstones.append(f.msg)
+            else:
+                work.dead.append((Failure(f.msg, ValueError(why), "tombstone", False), 1))
+        return rest
+
+    def delete_tombstones(self, work: Work) -> None:
+        """One delete per destination for the block's tombstones, backing off while
+        ClickHouse is unavailable; a delete ClickHouse refuses dead-letters them."""
+        for target in self.tombstones.targets:
+            sql, params = self.tombstones.statement(target, work.tombstones)
+            delay = 0.5
+            while True:
+                try:
+                    self.clickhouse().command(sql, parameters=params)
+                    self.metrics.deletes.labels(self.config.stream, target.table).inc(
+                        len(work.tombstones)
+                    )
+                    break
+                except Exception as exc:  # noqa: BLE001 - classified below
+                    if is_data_error(exc):
+                        work.dead.extend(
+                            (Failure(m, exc, "tombstone", False), 1) for m in work.tombstones
+                        )
+                        work.tombstones = []
+                        return
+                    self._clickhouse_down(exc, delay, target.table)
+                    delay = min(delay * 2, self.config.max_backoff_s)
 
     def dead_letter(self, dead: list[tuple[Failure, int]]) -> None:
         if not dead:

@@ -44,6 +44,14 @@ CONFIG = ServiceConfig(
                     default=None,
                 ),
                 ColumnConfig(name="payload", field="payload", type="String", default=None),
+                ColumnConfig(
+                    name="_topic", field=None, type="LowCardinality(String)", default=None
+                ),
+                ColumnConfig(name="_partition", field=None, type="Int32", default=None),
+                ColumnConfig(name="_offset", field=None, type="Int64", default=None),
+                ColumnConfig(
+                    name="_timestamp", field=None, type="DateTime64(3, 'UTC')", default=None
+                ),
             ),
         ),
     ),

@@ -295,7 +295,8 @@ class Example:
     def chdb(self, stream: str) -> Path:
         return self.tmp / f"chdb-{stream}"
 
-    def run(self, stream: str, messages: list[tuple[bytes | None, bytes | None]]) -> str:
+    def run(self, stream: str, messages: list[tuple[bytes | None, bytes | None]],
+            partition: int | None = None) -> str:
         """setup, then run the service until every message is committed; its /metrics."""
         args = ("--bootstrap-servers", self.bootstrap, "--clickhouse",
                 f"chdb://{self.chdb(stream)}")
@@ -303,7 +304,7 @@ class Example:
         assert res.returncode == 0, res.stderr
         port = free_port()
         group = f"g-{self.topics[stream]}"
-        h.produce(self.bootstrap, self.topics[stream], messages)
+        h.produce(self.bootstrap, self.topics[stream], messages, partition=partition)
         proc = h.start(self.tmp, *args, "--metrics-port", str(port), "--group-id", group,
                        stream=stream)
         try:
@@ -326,7 +327,8 @@ def jbytes(value: dict[str, Any]) -> bytes:
 def test_event_sourcing_example_service(tmp_path: Path, kafka_bootstrap: str) -> None:
     """The guide's event store, `specs/domain_events.yaml`: a compacted topic kept forever,
     and a ReplacingMergeTree whose version is `sequence`: a fact sent twice (a producer
-    retry) is one row after deduplication, the latest per (aggregate, sequence)."""
+    retry) is one row after deduplication. A tombstone deletes its key's earlier rows (and
+    not a re-creation after it); one whose key cannot be read is dead-lettered."""
     from confluent_kafka.admin import AdminClient, ConfigResource
 
     ex = Example(tmp_path, kafka_bootstrap, ["domain_events"])
@@ -337,10 +339,17 @@ def test_event_sourcing_example_service(tmp_path: Path, kafka_bootstrap: str) ->
                             "occurred_at": f"2026-03-0{seq}T10:00:00.123456Z",
                             "payload": json.dumps(payload)})
 
+    def tombstone(agg: str, seq: int) -> tuple[bytes, None]:
+        return jbytes({"aggregate_id": agg, "sequence": seq}), None
+
     facts = [fact("cart-1", 1, "created", {}), fact("cart-1", 2, "item_added", {"sku": "A"}),
              fact("cart-2", 1, "created", {}), fact("cart-1", 2, "item_added", {"sku": "A"}),
-             fact("cart-1", 3, "checked_out", {"total": "12.50"})]
-    ex.run("domain_events", facts)
+             fact("cart-1", 3, "checked_out", {"total": "12.50"}),
+             fact("cart-3", 1, "created", {}), tombstone("cart-3", 1),  # deleted
+             tombstone("cart-1", 3), fact("cart-1", 3, "checked_out", {"total": "9.99"}),
+             (b"not a key of the store", None)]  # unreadable: dead-lettered
+    # one partition: the tombstones' offsets order them among the facts
+    metrics = ex.run("domain_events", facts, partition=0)
     topic = ex.topics["domain_events"]
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
@@ -352,9 +361,14 @@ def test_event_sourcing_example_service(tmp_path: Path, kafka_bootstrap: str) ->
     assert rows == [
         ["cart-1", 1, "created", "2026-03-01 10:00:00.123456", "{}"],
         ["cart-1", 2, "item_added", "2026-03-02 10:00:00.123456", '{"sku": "A"}'],
-        ["cart-1", 3, "checked_out", "2026-03-03 10:00:00.123456", '{"total": "12.50"}'],
+        ["cart-1", 3, "checked_out", "2026-03-03 10:00:00.123456", '{"total": "9.99"}'],
         ["cart-2", 1, "created", "2026-03-01 10:00:00.123456", "{}"],
     ]
+    assert samples(metrics, "moosegen_tombstone_deletes_total") == {
+        '{destination="domain_events",stream="domain_events"}': 2}
+    dlq = h.read_topic(kafka_bootstrap, f"{topic}-dlq", expected=1)
+    assert [(m.key(), m.value(), dict(m.headers())["x-moosegen-error-type"]) for m in dlq] == [
+        (b"not a key of the store", None, b"tombstone")]
     engine = ex.query("domain_events", "SELECT engine_full FROM system.tables "
                       "WHERE name = 'domain_events'")[0][0]
     assert engine.startswith("ReplacingMergeTree(sequence)")

@@ -5,7 +5,11 @@ CREATE TABLE IF NOT EXISTS `domain_events`
     `sequence` Int64,
     `event_type` String,
     `occurred_at` DateTime64(6, 'UTC'),
-    `payload` String COMMENT 'The event body as JSON text.'
+    `payload` String COMMENT 'The event body as JSON text.',
+    `_topic` LowCardinality(String) COMMENT 'lineage: topic',
+    `_partition` Int32 COMMENT 'lineage: partition',
+    `_offset` Int64 COMMENT 'lineage: offset',
+    `_timestamp` DateTime64(3, 'UTC') COMMENT 'lineage: timestamp'
 )
 ENGINE = ReplacingMergeTree(`sequence`)
 ORDER BY (`aggregate_id`, `sequence`)
