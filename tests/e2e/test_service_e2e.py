@@ -90,6 +90,11 @@ def test_plain_sync_batches_and_metrics(tmp_path: Path, kafka_bootstrap: str) ->
 
     metrics = run_until_done(tmp, kafka_bootstrap, topic, chdb, port, msgs, during=check_http)
     assert "moosegen_messages_total" in metrics and "moosegen_consumer_lag" in metrics
+    assert 'moosegen_messages_total{stream="events"} 50.0' in metrics
+    assert 'moosegen_end_to_end_latency_seconds_count{stream="events"} 50.0' in metrics
+    assert 'moosegen_batch_size_sum{stream="events"} 50.0' in metrics
+    assert ('moosegen_rows_inserted_total{destination="analytics_events",stream="events"} 50.0'
+            in metrics)
     assert 'moosegen_batch_size_bucket{le="10.0",stream="events"}' in metrics
     rows = h.query(tmp, chdb, "SELECT count(), uniqExact(id), uniqExact(_offset, _partition) "
                    "FROM events")
@@ -126,6 +131,11 @@ error_handler: hooks.events:on_error"""
         [(b"g", v) for v in good] + [(b"p", v) for v in poison[:-1]],
         extra={"E2E_HOOK_LOG": str(hook_log)})
     assert "moosegen_dead_lettered_total" in metrics
+    dead = {line.split("{", 1)[1].split("}")[0]: float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("moosegen_dead_lettered_total{")}
+    assert dead == {'error_type="undecodable",stream="events"': 2,
+                    'error_type="invalid",stream="events"': 3}
     events = h.query(tmp, chdb, "SELECT user_id, processed_by FROM events ORDER BY user_id")
     assert events == [["u1", "stream-processor"], ["u3", "stream-processor"]]
     analytics = h.query(tmp, chdb, "SELECT user_id FROM analytics_events ORDER BY user_id")
