@@ -366,6 +366,8 @@ def test_event_sourcing_example_service(tmp_path: Path, kafka_bootstrap: str) ->
     ]
     assert samples(metrics, "moosegen_tombstone_deletes_total") == {
         '{destination="domain_events",stream="domain_events"}': 2}
+    assert samples(metrics, "moosegen_errors_total") == {
+        '{stage="tombstone",stream="domain_events"}': 1}
     dlq = h.read_topic(kafka_bootstrap, f"{topic}-dlq", expected=1)
     assert [(m.key(), m.value(), dict(m.headers())["x-moosegen-error-type"]) for m in dlq] == [
         (b"not a key of the store", None, b"tombstone")]

@@ -744,6 +744,7 @@ class Runner:
             elif (why := self.tombstones.unusable(f.msg)) is None:
                 work.tombstones.append(f.msg)
             else:
+                self.metrics.errors.labels(self.config.stream, "tombstone").inc()
                 work.dead.append((Failure(f.msg, ValueError(why), "tombstone", False), 1))
         return rest
 
@@ -762,6 +763,9 @@ class Runner:
                     break
                 except Exception as exc:  # noqa: BLE001 - classified below
                     if is_data_error(exc):
+                        self.metrics.errors.labels(self.config.stream, "tombstone").inc(
+                            len(work.tombstones)
+                        )
                         work.dead.extend(
                             (Failure(m, exc, "tombstone", False), 1) for m in work.tombstones
                         )
