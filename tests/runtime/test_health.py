@@ -209,3 +209,15 @@ def test_every_family_by_default() -> None:
                  "moosegen_insert_latency_seconds", "moosegen_batch_size",
                  "moosegen_partitions_held"):
         assert name in text
+
+
+def test_a_block_stored_after_a_failed_run_supersedes_it() -> None:
+    """A stored block proves Kafka, ClickHouse and progress: a recovery shows at once."""
+    health, metrics = ready_health(), Metrics("s")
+    checker = HealthChecker(health, metrics, {"clickhouse": fails}, 60, 1)
+    checker.run_once()
+    assert health.ready()[0] is False
+    health.stored()
+    assert health.ready() == (True, "ready")
+    checker.run_once()  # failing again after that store: not ready again
+    assert health.ready() == (False, "clickhouse check failed: connection refused")

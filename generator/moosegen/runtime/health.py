@@ -11,6 +11,7 @@ while the last run of any check failed (or the consume loop itself sees an outag
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -33,6 +34,7 @@ class CheckResult:
     ok: bool
     detail: str
     duration_s: float
+    started: float = 0.0  # time.monotonic() when the run began
 
 
 class Stalled(Exception):
@@ -74,7 +76,9 @@ class Health:
         if time.monotonic() - self.last_progress > self.interval_s + self.timeout_s:
             return False, "no progress"
         with self.lock:
-            failed = [r for r in self.results.values() if not r.ok]
+            # A block stored after a failed run began is newer evidence: it proves Kafka,
+            # ClickHouse and progress (so a recovery shows at once, not an interval later).
+            failed = [r for r in self.results.values() if not r.ok and r.started >= self.stored_at]
         if failed:
             return False, "; ".join(f"{r.name} check failed: {r.detail}" for r in failed)
         return True, "ready"
@@ -163,19 +167,19 @@ class HealthChecker:
             boxes[name] = box
             self.running[name] = t
             t.start()
-        deadline = time.monotonic() + self.timeout_s
-        results = list(skipped)
+        started = time.monotonic()
+        deadline = started + self.timeout_s
+        results = [dataclasses.replace(r, started=started) for r in skipped]
         for name, box in boxes.items():
             t = self.running[name]
             t.join(max(0.0, deadline - time.monotonic()))
             if t.is_alive() or "duration" not in box:
-                results.append(
-                    CheckResult(name, False, f"timed out after {self.timeout_s:g}s", self.timeout_s)
-                )
+                detail = f"timed out after {self.timeout_s:g}s"
+                results.append(CheckResult(name, False, detail, self.timeout_s, started))
             elif box["error"] is not None:
-                results.append(CheckResult(name, False, box["error"], box["duration"]))
+                results.append(CheckResult(name, False, box["error"], box["duration"], started))
             else:
-                results.append(CheckResult(name, True, "ok", box["duration"]))
+                results.append(CheckResult(name, True, "ok", box["duration"], started))
         self._observe(results)
         self.health.record(results)
         return results
