@@ -56,18 +56,70 @@ class LoadError(Exception):
         super().__init__(diagnostic.text())
 
 
+# ---------------------------------------------------------------- limits
+
+# Deeper documents are refused: nothing a spec needs nests this far, and every later
+# stage (schema builder, targets) recurses over the document.
+MAX_DEPTH = 64
+# Nodes of a YAML document once aliases are expanded: far above any real spec, far
+# below what makes a "billion laughs" document slow.
+MAX_NODES = 100_000
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, mark: Any) -> None:
+        self.code, self.message, self.mark = code, message, mark
+        super().__init__(message)
+
+
+def _too_deep(what: str) -> str:
+    return f"{what} nests deeper than {MAX_DEPTH} levels"
+
+
 # ---------------------------------------------------------------- YAML
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, with nesting and node count bounded while composing."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._composed = 0
+
+    def _next_mark(self) -> Any:
+        return self.peek_event().start_mark  # type: ignore[no-untyped-call]
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._composed += 1
+        if self._depth >= MAX_DEPTH:
+            raise _Refused("TOO_DEEP", _too_deep("the document"), self._next_mark())
+        if self._composed > MAX_NODES:
+            raise _Refused(
+                "TOO_LARGE",
+                f"the document has more than {MAX_NODES} nodes",
+                self._next_mark(),
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     """Safe-load one YAML document; only the standard YAML tags are accepted."""
     smap = SourceMap(path)
-    loader = yaml.SafeLoader(text)
+    loader = _BoundedLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, smap
+        _check_graph(node)
         return _yaml_value(loader, node, (), smap), smap
+    except _Refused as exc:
+        line, col = (exc.mark.line + 1, exc.mark.column + 1) if exc.mark else (1, 1)
+        raise LoadError(Diagnostic(path, line, col, "error", exc.code, exc.message)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -82,6 +134,18 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         raise LoadError(
             Diagnostic(path, line, col, "error", code, f"invalid YAML: {problem}")
         ) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = offset_position(text, exc.position)
+        raise LoadError(
+            Diagnostic(
+                path,
+                line,
+                col,
+                "error",
+                "CONTROL_CHARACTER",
+                f"invalid YAML: character {exc.character!r} is not allowed in YAML",
+            )
+        ) from None
     except yaml.YAMLError as exc:
         raise LoadError(
             Diagnostic(path, 1, 1, "error", "YAML_SYNTAX", f"invalid YAML: {exc}")
@@ -90,11 +154,69 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         loader.dispose()
 
 
+def offset_position(text: str, offset: int) -> Pos:
+    """1-based (line, column) of a character offset."""
+    offset = max(0, min(offset, len(text)))
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_graph(root: yaml.Node) -> None:
+    """Refuse recursive aliases, and documents whose aliases expand too far or too deep.
+
+    Iterative, so that the check itself cannot run out of stack; each node is sized once.
+    """
+    sized: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded nodes, depth)
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            open_nodes.discard(id(node))
+            kids = [sized[id(k)] for k in _children(node)]
+            size = 1 + sum(k[0] for k in kids)
+            depth = 1 + max((k[1] for k in kids), default=0)
+            if size > MAX_NODES:
+                raise _Refused(
+                    "YAML_ALIAS_BOMB",
+                    f"aliases expand this value to more than {MAX_NODES} nodes",
+                    node.start_mark,
+                )
+            if depth > MAX_DEPTH:
+                raise _Refused(
+                    "TOO_DEEP", _too_deep("with its aliases, this value"), node.start_mark
+                )
+            sized[id(node)] = (size, depth)
+            continue
+        if id(node) in sized:
+            continue
+        if id(node) in open_nodes:
+            raise _Refused("YAML_ALIAS_BOMB", "an alias refers to itself", node.start_mark)
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in _children(node) if id(kid) not in sized)
+
+
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 def _mark(node: yaml.Node) -> Pos:
     return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:  # an out-of-range date, a 5000-digit int
+        raise _Refused("YAML_BAD_VALUE", f"invalid YAML value: {exc}", node.start_mark) from None
 
 
 def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap: SourceMap) -> Any:
@@ -110,7 +232,7 @@ def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap:
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int | bool | float) or key is None:
                 raise yaml.constructor.ConstructorError(
                     None, None, "mapping keys must be plain scalars", key_node.start_mark
@@ -125,7 +247,7 @@ def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_yaml_value(loader, item, (*where, i), smap) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node)
 
 
 # ---------------------------------------------------------------- JSON
@@ -167,6 +289,10 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
         if i >= len(text):
             raise fail(i, "unexpected end of input")
         ch = text[i]
+        if ch in "{[" and len(where) >= MAX_DEPTH:
+            raise LoadError(
+                Diagnostic(path, *pos(i), "error", "TOO_DEEP", _too_deep("the document"))
+            )
         if ch == "{":
             out: dict[str, Any] = {}
             i = skip(i + 1)
@@ -219,7 +345,10 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
         m = _NUMBER.match(text, i)
         if m and m.end() > i:
             number = m.group(0)
-            return (float(number) if m.group(1) or m.group(2) else int(number)), m.end()
+            try:
+                return (float(number) if m.group(1) or m.group(2) else int(number)), m.end()
+            except ValueError as exc:  # more digits than Python converts
+                raise fail(i, f"number out of range: {exc}") from None
         raise fail(i, f"unexpected character {ch!r}")
 
     def _string(i: int) -> tuple[str, int]:

@@ -23,11 +23,12 @@ import os
 import re
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from moosegen.diagnostics import Diagnostic
 from moosegen.runtime.registry import (
     NOT_REGISTERED,
     RegistryProblem,
@@ -81,6 +82,181 @@ class PlannedVersion:
 def schema_text(node: AvroType) -> str:
     """The stored form of a schema: the full normalized JSON, indented, newline-terminated."""
     return json.dumps(canonical.to_json(node), indent=2, ensure_ascii=False) + "\n"
+
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}\Z")
+_ENTRY_KEYS = {"version", "id", "fingerprint"}
+
+
+def validate_registry(specs_dir: Path) -> list[Diagnostic]:
+    """Located REGISTRY_INVALID errors for every malformed file of `<specs>/registry`.
+
+    Run before anything reads or writes the registry, so that later reads can trust
+    its shape, and a registry that is (or holds) a symlink out of the specs folder is
+    refused before a version is written through it.
+    """
+    root = specs_dir / "registry"
+    if not os.path.lexists(root):
+        return []
+    diags: list[Diagnostic] = []
+    specs_real = os.path.realpath(specs_dir)
+
+    def refuse(path: Path, message: str, line: int = 1, col: int = 1) -> None:
+        diags.append(Diagnostic(_shown(path), line, col, "error", "REGISTRY_INVALID", message))
+
+    def escapes(path: Path) -> bool:
+        real = os.path.realpath(path)
+        return os.path.commonpath([real, specs_real]) != specs_real
+
+    if escapes(root):
+        refuse(root, "the registry folder is a symlink that leaves the specs folder")
+        return diags
+    if not root.is_dir():
+        refuse(root, "the registry must be a folder")
+        return diags
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in sorted(dirnames + filenames):
+            entry = Path(dirpath, name)
+            if entry.is_symlink() and escapes(entry):
+                refuse(entry, "a symlink that leaves the specs folder")
+    if diags:
+        return diags
+    index_path = root / INDEX
+    entries: dict[str, list[tuple[int, str | None]]] = {}  # subject -> (version, fingerprint)
+    if os.path.lexists(index_path):
+        _check_index(index_path, entries, diags)
+    for subject_dir in sorted(root.iterdir()):
+        if subject_dir.name == INDEX or not subject_dir.is_dir():
+            continue
+        if not _SUBJECT.match(subject_dir.name) or ".." in subject_dir.name:
+            refuse(subject_dir, f"invalid subject folder name {subject_dir.name!r}")
+            continue
+        if subject_dir.name not in entries:
+            entries[subject_dir.name] = [
+                (int(m.group(1)), None)
+                for p in sorted(subject_dir.iterdir())
+                if (m := _VERSION_FILE.match(p.name))
+            ]
+    for subject, versions in sorted(entries.items()):
+        for version, fingerprint in versions:
+            _check_version_file(root / subject / f"v{version}.avsc", fingerprint, diags)
+    return diags
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(os.getcwd()))
+    except ValueError:
+        return str(path)
+
+
+def _check_index(
+    path: Path, entries: dict[str, list[tuple[int, str | None]]], diags: list[Diagnostic]
+) -> None:
+    from moosegen.sourcemap import LoadError, load_json
+    from moosegen.spec.files import SourceFileError, read_text
+
+    shown = _shown(path)
+    try:
+        data, smap = load_json(read_text(path, shown), shown)
+    except (LoadError, SourceFileError) as exc:
+        diags.append(replace(exc.diagnostic, code="REGISTRY_INVALID"))
+        return
+
+    def refuse(where: tuple[str | int, ...], message: str) -> None:
+        diags.append(smap.diag(where, "REGISTRY_INVALID", message))
+
+    if not isinstance(data, dict):
+        refuse((), f"{INDEX} must be an object of subjects")
+        return
+    ids: dict[int, tuple[str | int, ...]] = {}
+    for subject, versions in data.items():
+        if not _SUBJECT.match(subject) or ".." in subject:
+            diags.append(
+                smap.diag((subject,), "REGISTRY_INVALID", f"invalid subject {subject!r}", key=True)
+            )
+            continue
+        if not isinstance(versions, list):
+            refuse((subject,), "a subject must list its versions")
+            continue
+        good: list[tuple[int, str | None]] = []
+        for i, entry in enumerate(versions):
+            where: tuple[str | int, ...] = (subject, i)
+            if not isinstance(entry, dict) or not _ENTRY_KEYS <= set(entry) <= _ENTRY_KEYS | {
+                "registry_ids"
+            }:
+                refuse(
+                    where, "a version entry has 'version', 'id', 'fingerprint' (and 'registry_ids')"
+                )
+                break
+            pushed = entry.get("registry_ids", {})
+            if not isinstance(pushed, dict) or not all(_positive_int(v) for v in pushed.values()):
+                refuse((*where, "registry_ids"), "'registry_ids' maps registry URLs to schema ids")
+                break
+            number, schema_id, fingerprint = entry["version"], entry["id"], entry["fingerprint"]
+            if not _positive_int(number) or number != i + 1:
+                refuse((*where, "version"), f"expected version {i + 1}, got {number!r}")
+            elif not _positive_int(schema_id):
+                refuse((*where, "id"), f"a schema id must be a positive integer, not {schema_id!r}")
+            elif schema_id in ids:
+                line, col = smap.pos(ids[schema_id])
+                refuse((*where, "id"), f"schema id {schema_id} is already used at {line}:{col}")
+            elif not isinstance(fingerprint, str) or not _FINGERPRINT.match(fingerprint):
+                refuse((*where, "fingerprint"), f"not a 16-digit hex fingerprint: {fingerprint!r}")
+            else:
+                ids[schema_id] = (*where, "id")
+                good.append((number, fingerprint))
+                continue
+            break  # later versions of this subject cannot be trusted either
+        else:
+            entries[subject] = good
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**31
+
+
+def _check_version_file(path: Path, fingerprint: str | None, diags: list[Diagnostic]) -> None:
+    from moosegen.compat import SchemaError, load_schema
+    from moosegen.spec.files import SourceFileError, read_text
+
+    shown = _shown(path)
+    if not os.path.lexists(path):
+        diags.append(
+            Diagnostic(
+                _shown(path.parent.parent / INDEX),
+                1,
+                1,
+                "error",
+                "REGISTRY_INVALID",
+                f"lists {path.parent.name} v{path.stem[1:]} but {shown} is missing",
+            )
+        )
+        return
+    try:
+        node = load_schema(read_text(path, shown), shown)
+    except SourceFileError as exc:
+        diags.append(replace(exc.diagnostic, code="REGISTRY_INVALID"))
+        return
+    except SchemaError as exc:
+        found = exc.diagnostics or [Diagnostic(shown, 1, 1, "error", "", "invalid schema")]
+        diags.extend(
+            replace(d, code="REGISTRY_INVALID", message=f"{d.code}: {d.message}", category="SPEC")
+            for d in found
+        )
+        return
+    if fingerprint is not None and canonical.fingerprint(node) != fingerprint:
+        diags.append(
+            Diagnostic(
+                shown,
+                1,
+                1,
+                "error",
+                "REGISTRY_INVALID",
+                f"the schema's fingerprint {canonical.fingerprint(node)} is not the "
+                f"{fingerprint} of {INDEX}",
+            )
+        )
 
 
 def _check_subject(subject: str) -> None:

@@ -7,6 +7,7 @@ run reports all of them.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,13 +15,17 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from moosegen.compat.history import validate_registry
 from moosegen.diagnostics import Diagnostic
 from moosegen.schema.ir import Record
 from moosegen.schema.parse import SchemaSet
 from moosegen.schema.shorthand import lower_record, pascal
 from moosegen.sourcemap import JsonPath, LoadError, SourceMap, load_json, load_yaml
+from moosegen.spec import model as spec_model
+from moosegen.spec.files import SourceFileError, read_text
 from moosegen.spec.kafka_configs import TOPIC_CONFIGS, config_value_problem
 from moosegen.spec.model import ProjectConfig, StreamSpec, TableOptions
+from moosegen.spec.text import bad_character, text_problems
 
 PROJECT_FILE = "moosegen.yaml"
 REGISTRY_DIR = "registry"
@@ -88,32 +93,39 @@ class Project:
     diagnostics: list[Diagnostic]
 
 
+def real(path: Path) -> Path:
+    """The path with symlinks followed; never raises (a loop stays unresolved)."""
+    return Path(os.path.realpath(path))
+
+
 def display(path: Path) -> str:
+    """How diagnostics name a file: relative to the working folder when inside it. The
+    file's own name is kept, so a symlink is named as the user sees it."""
+    shown = real(path.parent) / path.name
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(shown.relative_to(real(Path.cwd())))
     except ValueError:
         return str(path)
 
 
 def load_project(specs_dir: Path) -> Project:
     diags: list[Diagnostic] = []
-    root = specs_dir.resolve()
+    root = real(specs_dir)
     config = _load_config(specs_dir, diags)
     schemas = SchemaSet()
     avsc_docs: dict[Path, tuple[Any, SourceMap]] = {}
-    for path in sorted(p for p in specs_dir.rglob("*.avsc") if not _in_registry(p, specs_dir)):
-        try:
-            data, smap = load_json(path.read_text(encoding="utf-8"), display(path))
-        except LoadError as exc:
-            diags.append(exc.diagnostic)
+    for path in _schema_files(specs_dir, diags):
+        loaded = _load_document(path, load_json, diags)
+        if loaded is None:
             continue
-        avsc_docs[path.resolve()] = (data, smap)
+        data, smap = loaded
+        avsc_docs[real(path)] = (data, smap)
         schemas.register(data, smap, (), None)
     raw_streams = []
-    for path in sorted(p for p in specs_dir.glob("*.y*ml") if p.name != PROJECT_FILE):
-        if path.suffix not in (".yaml", ".yml"):
+    for path in sorted(p for p in specs_dir.iterdir() if p.name != PROJECT_FILE):
+        if path.suffix not in (".yaml", ".yml") or not _confined(path, root, diags):
             continue
-        loaded = _load_yaml_file(path, diags)
+        loaded = _load_document(path, load_yaml, diags)
         if loaded is None:
             continue
         data, smap = loaded
@@ -189,38 +201,88 @@ def load_project(specs_dir: Path) -> Project:
         streams.append(stream)
     _project_checks(streams, diags)
     diags.extend(schemas.diagnostics)
+    diags.extend(validate_registry(specs_dir))
     return Project(specs_dir, config, streams, schemas, diags)
 
 
-def _in_registry(path: Path, specs_dir: Path) -> bool:
-    return path.relative_to(specs_dir).parts[0] == REGISTRY_DIR
+def _schema_files(specs_dir: Path, diags: list[Diagnostic]) -> list[Path]:
+    """Every `.avsc` outside the registry; symlinked folders are not followed (no loops),
+    and a symlink out of the specs folder is refused."""
+    root = real(specs_dir)
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename or specs_dir)
+        diags.append(
+            Diagnostic(
+                display(where), 1, 1, "error", "FILE_UNREADABLE", f"cannot list: {exc.strerror}"
+            )
+        )
+
+    for dirpath, dirnames, filenames in os.walk(specs_dir, onerror=unreadable):
+        here = Path(dirpath)
+        if here == specs_dir:
+            dirnames[:] = [d for d in dirnames if d != REGISTRY_DIR]
+        dirnames.sort()
+        found += [here / n for n in filenames if n.endswith(".avsc")]
+        # A folder named like a schema is reported where a spec names it, not here.
+    return [p for p in sorted(found) if _confined(p, root, diags)]
 
 
-def _load_yaml_file(path: Path, diags: list[Diagnostic]) -> tuple[Any, SourceMap] | None:
+def _confined(path: Path, root: Path, diags: list[Diagnostic]) -> bool:
+    if not path.is_symlink() or real(path).is_relative_to(root):
+        return True
+    diags.append(
+        Diagnostic(
+            display(path), 1, 1, "error", "PATH_ESCAPE", "a symlink that leaves the specs folder"
+        )
+    )
+    return False
+
+
+def _load_document(path: Path, parse: Any, diags: list[Diagnostic]) -> tuple[Any, SourceMap] | None:
+    """One YAML or JSON file with its source map, text checked; None when it has errors."""
+    shown = display(path)
     try:
-        return load_yaml(path.read_text(encoding="utf-8"), display(path))
-    except LoadError as exc:
+        data, smap = parse(read_text(path, shown), shown)
+    except (LoadError, SourceFileError) as exc:
         diags.append(exc.diagnostic)
         return None
-    except UnicodeDecodeError as exc:
-        diags.append(
-            Diagnostic(display(path), 1, 1, "error", "ENCODING", f"not UTF-8: {exc.reason}")
-        )
-        return None
+    problems = text_problems(data, smap)
+    diags.extend(problems)
+    return None if problems else (data, smap)
 
 
 def _load_config(specs_dir: Path, diags: list[Diagnostic]) -> ProjectConfig:
     path = specs_dir / PROJECT_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return ProjectConfig()
-    loaded = _load_yaml_file(path, diags)
+    loaded = _load_document(path, load_yaml, diags)
     if loaded is None or loaded[0] is None:
         return ProjectConfig()
     data, smap = loaded
     if not isinstance(data, dict):
         diags.append(smap.diag((), "NOT_A_MAPPING", "moosegen.yaml must be a YAML mapping"))
         return ProjectConfig()
-    return _validate(ProjectConfig, data, smap, diags) or ProjectConfig()
+    config = _validate(ProjectConfig, data, smap, diags) or ProjectConfig()
+    if "output" in data and config.output == data["output"]:
+        _check_output(specs_dir, config.output, smap, diags)
+    return config
+
+
+def _check_output(specs_dir: Path, output: str, smap: SourceMap, diags: list[Diagnostic]) -> None:
+    """The configured output folder, once symlinks are followed, stays in the project."""
+    project = real(specs_dir.resolve().parent)
+    target = real(specs_dir.resolve().parent / output)
+    if target == project or not target.is_relative_to(project):
+        diags.append(
+            smap.diag(
+                ("output",),
+                "PATH_ESCAPE",
+                f"output folder {output!r} resolves to {target}, outside the project "
+                f"folder {project}",
+            )
+        )
 
 
 def _validate(
@@ -236,13 +298,13 @@ def _validate(
 
 def _pydantic_diag(model: type[BaseModel], err: Any, smap: SourceMap) -> Diagnostic:
     # Union members add their class names to the loc; keep only the real path.
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p[:1].isupper() or "[" in p)))
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and _is_union_tag(p)))
     kind: str = err["type"]
     if kind.isupper():
         return smap.diag(loc, kind, err["msg"])
     if kind == "extra_forbidden":
         return smap.diag(loc, "UNKNOWN_KEY", _unknown_key_message(model, loc), key=True)
-    if kind == "missing":
+    if kind == "missing" and loc:
         return smap.diag(loc[:-1], "MISSING_KEY", f"missing required key {loc[-1]!r}")
     if kind in ("literal_error", "enum"):
         return smap.diag(loc, "BAD_VALUE", err["msg"])
@@ -251,8 +313,12 @@ def _pydantic_diag(model: type[BaseModel], err: Any, smap: SourceMap) -> Diagnos
     return smap.diag(loc, "BAD_TYPE", f"{err['msg'].rstrip('.')} (got {err['input']!r})")
 
 
+def _is_union_tag(part: str) -> bool:
+    return "[" in part or part in _MODEL_NAMES
+
+
 def _unknown_key_message(model: type[BaseModel], loc: JsonPath) -> str:
-    key = str(loc[-1])
+    key = str(loc[-1]) if loc else ""
     target: Any = model
     for part in loc[:-1]:
         if isinstance(part, int):
@@ -266,6 +332,13 @@ def _unknown_key_message(model: type[BaseModel], loc: JsonPath) -> str:
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown key {key!r}{hint}"
+
+
+_MODEL_NAMES = {
+    cls.__name__
+    for cls in vars(spec_model).values()
+    if isinstance(cls, type) and issubclass(cls, BaseModel)
+}
 
 
 def _model_in(annotation: Any) -> Any:
@@ -303,25 +376,14 @@ def _schema_source(
         )
         return None
     if schema_file is not None:
-        target = (spec_path.parent / schema_file).resolve()
-        if Path(schema_file).is_absolute() or not target.is_relative_to(root):
-            diags.append(
-                smap.diag(
-                    (*where, "schema"),
-                    "PATH_ESCAPE",
-                    f"schema path {schema_file!r} leaves the specs folder",
-                )
-            )
+        problem = _schema_path_problem(root, spec_path, schema_file, avsc_docs)
+        if problem is None:
+            return None  # the file's own load error is already reported
+        if problem:
+            code, message = problem
+            diags.append(smap.diag((*where, "schema"), code, message))
             return None
-        if target not in avsc_docs:
-            if target.exists() and target.suffix != ".avsc":
-                message = f"schema file {schema_file!r} must end in .avsc"
-            elif target.exists():
-                return None  # its own load error is already reported
-            else:
-                message = f"schema file {schema_file!r} not found"
-            diags.append(smap.diag((*where, "schema"), "FILE_NOT_FOUND", message))
-            return None
+        target = real(spec_path.parent / schema_file)
         data, avsc_smap = avsc_docs[target]
         if not (isinstance(data, dict) and data.get("type") in ("record", "error")):
             diags.append(
@@ -344,6 +406,29 @@ def _schema_source(
     diags.extend(lowered.diagnostics)
     schemas.register(lowered.schema, lowered.smap, (), None)
     return lowered.schema, lowered.smap, lowered.keys
+
+
+def _schema_path_problem(
+    root: Path, spec_path: Path, schema_file: str, avsc_docs: dict[Path, Any]
+) -> tuple[str, str] | tuple[()] | None:
+    """Why `schema:` cannot be used: (code, message); () when it loaded; None when the
+    file itself failed to load (and said so)."""
+    if bad_character(schema_file) or not schema_file:
+        return "BAD_PATH", f"invalid schema path {schema_file!r}"
+    target = real(spec_path.parent / schema_file)
+    if Path(schema_file).is_absolute() or not target.is_relative_to(root):
+        return "PATH_ESCAPE", f"schema path {schema_file!r} leaves the specs folder"
+    if target in avsc_docs:
+        return ()
+    if target.is_relative_to(root / REGISTRY_DIR):
+        return "PATH_ESCAPE", f"schema path {schema_file!r} is inside the registry folder"
+    if not os.path.lexists(target):
+        return "FILE_NOT_FOUND", f"schema file {schema_file!r} not found"
+    if target.is_dir():
+        return "NOT_A_FILE", f"schema path {schema_file!r} is a folder, not a file"
+    if target.suffix != ".avsc":
+        return "FILE_NOT_FOUND", f"schema file {schema_file!r} must end in .avsc"
+    return None
 
 
 def _build_record(
