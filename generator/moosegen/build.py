@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from moosegen import compat, pyformat, render
+from moosegen import compat, pyformat, render, verify
 from moosegen.compat.history import (
     LocalRegistry,
     PlannedVersion,
@@ -139,6 +139,7 @@ def generate(
                     "TEMPLATE",
                 )
             )
+    diags += verify.check_python(files, {u.stream.package: u.stream.display_path for u in units})
     if has_errors(diags):
         return BuildResult(diags, project=project)
     sources = {u.stream.package: u.stream.source for u in units}

@@ -54,11 +54,16 @@ def report(diagnostics: list[Diagnostic], fmt: ErrorFormat) -> None:
             click.echo(text, err=fmt != "json")
 
 
+# A registry folder that cannot be read is broken input, whatever stage noticed it.
+USAGE_CODES = {"REGISTRY_INVALID"}
+
+
 def exit_for(diagnostics: list[Diagnostic]) -> int:
     errors = [d for d in diagnostics if d.severity == "error"]
     if not errors:
         return EXIT_OK
-    return EXIT_FINDINGS if all(d.category in FINDING_CATEGORIES for d in errors) else EXIT_USAGE
+    findings = all(d.category in FINDING_CATEGORIES and d.code not in USAGE_CODES for d in errors)
+    return EXIT_FINDINGS if findings else EXIT_USAGE
 
 
 def fail(message: str) -> NoReturn:

@@ -30,6 +30,7 @@ from moosegen.spec.text import bad_character, text_problems
 PROJECT_FILE = "moosegen.yaml"
 REGISTRY_DIR = "registry"
 IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+TOPIC_MAX = 249
 
 
 @dataclass
@@ -456,6 +457,15 @@ def _cross_checks(stream: LoadedStream, diags: list[Diagnostic]) -> None:
                     )
                 )
 
+    if not spec.dead_letter.topic and len(stream.dead_letter_topic) > TOPIC_MAX:
+        diags.append(
+            smap.diag(
+                ("topic", "name"),
+                "BAD_NAME",
+                f"dead-letter topic {stream.dead_letter_topic!r} would be longer than "
+                f"Kafka's {TOPIC_MAX} characters; shorten the topic or set dead_letter.topic",
+            )
+        )
     need_fields(("key",), stream.key, names, "key field")
     need_fields(("topic", "partition_key"), spec.topic.partition_key, names, "partition key field")
     for key, value in spec.topic.config.items():

@@ -26,6 +26,10 @@ from moosegen.spec.units import parse_duration_ms
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 TOPIC_RE = re.compile(r"[a-zA-Z0-9._-]{1,249}\Z")
 HOOK_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*\Z")
+IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# A Kafka/ClickHouse cluster name as it appears unquoted in `ON CLUSTER`.
+CLUSTER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}\Z")
+URL_RE = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]{1,2000}\Z")
 
 Mode = Literal[
     "NONE",
@@ -70,9 +74,31 @@ def _topic(value: str) -> str:
 
 
 def _hook(value: str) -> str:
-    if not HOOK_RE.match(value):
+    words = re.split("[.:]", value)
+    if not HOOK_RE.match(value) or any(keyword.iskeyword(w) for w in words):
         raise _fail("BAD_HOOK", f"invalid hook {value!r}: expected 'package.module:function'")
     return value
+
+
+def _output(value: str) -> str:
+    """The output folder is a Python package path inside the project (`python -m out.x`)."""
+    parts = value.split("/")
+    if len(value) > 255 or not all(IDENT_RE.match(p) and not keyword.iskeyword(p) for p in parts):
+        raise _fail(
+            "BAD_PATH",
+            f"invalid output folder {value!r}: a relative path inside the project, made of "
+            "/-separated Python identifiers (no '..', no absolute path)",
+        )
+    return value
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Any:
+    def check(value: str) -> str:
+        if not regex.match(value):
+            raise _fail("BAD_VALUE", f"invalid {what} {value!r}")
+        return value
+
+    return AfterValidator(check)
 
 
 def _duration(allow_forever: bool) -> Any:
@@ -88,6 +114,7 @@ def _duration(allow_forever: bool) -> Any:
 Name = Annotated[str, AfterValidator(_name)]
 TopicName = Annotated[str, AfterValidator(_topic)]
 Hook = Annotated[str, AfterValidator(_hook)]
+OutputPath = Annotated[str, AfterValidator(_output)]
 DurationMs = Annotated[int, _duration(False)]
 RetentionMs = Annotated[int, _duration(True)]
 Columns = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
@@ -191,19 +218,19 @@ class StreamSpec(Spec):
 
 
 class ClusterSpec(Spec):
-    name: str
+    name: Annotated[str, _pattern(CLUSTER_RE, "cluster name")]
     distributed: StrictBool = True
     sharding_key: str = "rand()"
 
 
 class RegistrySpec(Spec):
-    url: str | None = None
+    url: Annotated[str, _pattern(URL_RE, "registry URL (http:// or https://)")] | None = None
 
 
 class ProjectConfig(Spec):
     namespace: Name | None = None
     compatibility: Mode = "BACKWARD"
-    output: str = "generated"
+    output: OutputPath = "generated"
     database: Name = "default"
     cluster: ClusterSpec | None = None
     registry: RegistrySpec = RegistrySpec()
