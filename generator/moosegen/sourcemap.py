@@ -5,6 +5,7 @@ Positions are 1-based (line, column), as editors and `file:line:col` show them.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -86,6 +87,15 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(text)
         self._depth = 0
         self._composed = 0
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, mark: Any) -> Pos:
+        """(line, column) of a mark, counting only \\n as a line break, as editors do (the
+        YAML reader also breaks lines at U+0085, U+2028 and U+2029)."""
+        if mark is None:
+            return 1, 1
+        line = bisect.bisect_right(self._line_starts, mark.index)
+        return line, mark.index - self._line_starts[line - 1] + 1
 
     def _next_mark(self) -> Any:
         return self.peek_event().start_mark  # type: ignore[no-untyped-call]
@@ -118,11 +128,10 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         _check_graph(node)
         return _yaml_value(loader, node, (), smap), smap
     except _Refused as exc:
-        line, col = (exc.mark.line + 1, exc.mark.column + 1) if exc.mark else (1, 1)
+        line, col = loader.position(exc.mark)
         raise LoadError(Diagnostic(path, line, col, "error", exc.code, exc.message)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, col = loader.position(exc.problem_mark or exc.context_mark)
         problem = exc.problem or str(exc)
         code = (
             "YAML_TAG"
@@ -208,19 +217,15 @@ def _check_graph(root: yaml.Node) -> None:
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
-def _mark(node: yaml.Node) -> Pos:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+def _scalar(loader: _BoundedLoader, node: yaml.Node) -> Any:
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, OverflowError) as exc:  # an out-of-range date, a 5000-digit int
         raise _Refused("YAML_BAD_VALUE", f"invalid YAML value: {exc}", node.start_mark) from None
 
 
-def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap: SourceMap) -> Any:
-    smap.values[where] = _mark(node)
+def _yaml_value(loader: _BoundedLoader, node: yaml.Node, where: JsonPath, smap: SourceMap) -> Any:
+    smap.values[where] = loader.position(node.start_mark)
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
         raise yaml.constructor.ConstructorError(
             None,
@@ -242,7 +247,7 @@ def _yaml_value(loader: yaml.SafeLoader, node: yaml.Node, where: JsonPath, smap:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
-            smap.keys[where + (key,)] = _mark(key_node)
+            smap.keys[where + (key,)] = loader.position(key_node.start_mark)
             out[key] = _yaml_value(loader, value_node, (*where, key), smap)
         return out
     if isinstance(node, yaml.SequenceNode):
