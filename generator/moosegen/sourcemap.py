@@ -120,7 +120,20 @@ class _BoundedLoader(yaml.SafeLoader):
 def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     """Safe-load one YAML document; only the standard YAML tags are accepted."""
     smap = SourceMap(path)
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)  # the reader checks every character here
+    except yaml.reader.ReaderError as exc:
+        line, col = offset_position(text, exc.position)
+        raise LoadError(
+            Diagnostic(
+                path,
+                line,
+                col,
+                "error",
+                "CONTROL_CHARACTER",
+                f"invalid YAML: character U+{exc.character:04X} is not allowed in YAML",
+            )
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -142,18 +155,6 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         )
         raise LoadError(
             Diagnostic(path, line, col, "error", code, f"invalid YAML: {problem}")
-        ) from None
-    except yaml.reader.ReaderError as exc:
-        line, col = offset_position(text, exc.position)
-        raise LoadError(
-            Diagnostic(
-                path,
-                line,
-                col,
-                "error",
-                "CONTROL_CHARACTER",
-                f"invalid YAML: character {exc.character!r} is not allowed in YAML",
-            )
         ) from None
     except yaml.YAMLError as exc:
         raise LoadError(

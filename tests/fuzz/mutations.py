@@ -7,6 +7,7 @@ of (mutation, seed) pairs. Same plan, same case.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -128,7 +129,8 @@ def make_case(root: Path, plan: list[tuple[str, int]]) -> Path:
     )
     shutil.copytree(EXAMPLE / "registry", outside / "registry")
     for name, seed in plan:
-        MUTATIONS[name](project / "specs", outside, random.Random(seed))
+        with contextlib.suppress(OSError):  # an earlier mutation left nothing to change
+            MUTATIONS[name](project / "specs", outside, random.Random(seed))
     return project
 
 
@@ -142,7 +144,9 @@ def _files(specs: Path, *suffixes: str, registry: bool = False) -> list[Path]:
         for name in sorted(filenames):
             path = Path(dirpath, name)
             in_registry = path.relative_to(specs).parts[0] == "registry"
-            if (registry or not in_registry) and (not suffixes or name.endswith(suffixes)):
+            regular = path.is_file() and not path.is_symlink()
+            wanted = not suffixes or name.endswith(suffixes)
+            if regular and wanted and (registry or not in_registry):
                 found.append(path)
     return found
 
@@ -163,7 +167,7 @@ def _any_input(specs: Path) -> list[Path]:
 
 
 def _load(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
     return json.loads(text) if path.suffix in (".avsc", ".json") else yaml.safe_load(text)
 
 
@@ -172,7 +176,7 @@ def _dump(path: Path, data: Any, rng: random.Random) -> None:
         text = json.dumps(data, indent=2, ensure_ascii=rng.random() < 0.5)
     else:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=rng.random() < 0.5)
-    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")
 
 
 def _slots(data: Any) -> list[tuple[Any, Any, bool]]:
@@ -254,13 +258,13 @@ def deep_json(specs: Path, outside: Path, rng: random.Random) -> None:
         inner = '{"type": "array", "items": ' * n + '"string"' + "}" * n
     else:
         inner = "[" * n + "]" * n
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
     marker = '"type": "string"'
     if marker in text:
         text = text.replace(marker, f'"type": {inner}', 1)
     else:
         text = inner
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")
 
 
 def alias_bomb(specs: Path, outside: Path, rng: random.Random) -> None:
@@ -281,7 +285,8 @@ def alias_bomb(specs: Path, outside: Path, rng: random.Random) -> None:
         text = "m0: &m0 {x: 1}\n" + "".join(f"m{i}: &m{i} {{<<: *m{i - 1}}}\n" for i in range(1, n))
     else:  # an alias where a spec value belongs
         text = "x-topic: &t {partitions: 3}\n"
-    path.write_text(text + path.read_text(encoding="utf-8"), encoding="utf-8")
+    old = path.read_text(encoding="utf-8", errors="surrogateescape")
+    path.write_text(text + old, encoding="utf-8", errors="surrogateescape")
 
 
 def bad_utf8(specs: Path, outside: Path, rng: random.Random) -> None:
@@ -298,14 +303,15 @@ def control_char(specs: Path, outside: Path, rng: random.Random) -> None:
         _insert_bytes(path, rng, bytes([rng.choice([0, 1, 7, 8, 11, 12, 27, 127])]))
         return
     escape = rng.choice(["\\0", "\\x01", "\\e", "\\u2028", "\\x85", "\\ud800", "\\r", "\\n"])
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
     quote = text.find('"', rng.randrange(len(text) + 1))
     if quote >= 0:
         if path.suffix in (".avsc", ".json"):
             escape = {"\\0": "\\u0000", "\\x01": "\\u0001", "\\e": "\\u001b", "\\x85": "\\u0085"}.get(
                 escape, escape
             )
-        path.write_text(text[: quote + 1] + escape + text[quote + 1 :], encoding="utf-8")
+        changed = text[: quote + 1] + escape + text[quote + 1 :]
+        path.write_text(changed, encoding="utf-8", errors="surrogateescape")
 
 
 def _replace_target(specs: Path, rng: random.Random) -> Path | None:
@@ -362,7 +368,12 @@ def registry(specs: Path, outside: Path, rng: random.Random) -> None:
     index = reg / "index.json"
     style = rng.randrange(6)
     if style == 0 and index.is_file():
-        data = json.loads(index.read_text())
+        try:
+            data = json.loads(index.read_bytes())
+        except ValueError:
+            return
+        if not isinstance(data, dict) or not data or not all(isinstance(v, list) and v for v in data.values()):
+            return
         subject = rng.choice(sorted(data))
         entry = rng.choice(data[subject])
         key = rng.choice(["version", "id", "fingerprint"])
@@ -379,7 +390,7 @@ def registry(specs: Path, outside: Path, rng: random.Random) -> None:
         if target is not None:
             target.unlink()
     elif style == 3:
-        odd = reg / rng.choice(["..hidden", "a b", "x" * 300, "v1.avsc", "_", "events_v9"])
+        odd = reg / rng.choice(["..hidden", "a b", "x" * 200, "v1.avsc", "_", "events_v9"])
         odd.mkdir(exist_ok=True)
         (odd / rng.choice(["v1.avsc", "v0.avsc", "README", "v01.avsc"])).write_text("{")
     elif style == 4:
@@ -398,7 +409,7 @@ def output(specs: Path, outside: Path, rng: random.Random) -> None:
     )
     if value == "gen":
         (specs.parent / "gen").symlink_to(outside)
-    text = config.read_text(encoding="utf-8") if config.is_file() else ""
+    text = config.read_text(encoding="utf-8", errors="surrogateescape") if config.is_file() else ""
     config.write_text(
         text.replace("output: generated", f"output: {json.dumps(value)}"), encoding="utf-8"
     )

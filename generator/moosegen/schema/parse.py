@@ -280,7 +280,7 @@ class SchemaSet:
     ) -> bool:
         """Avro ignores an invalid logical type; we say so as a warning."""
         problem = None
-        if logical not in LOGICAL_BASES:
+        if not isinstance(logical, str) or logical not in LOGICAL_BASES:
             problem = f"unknown logical type {logical!r}"
         elif base not in LOGICAL_BASES[logical]:
             problem = f"logical type {logical!r} cannot annotate {base!r}"
