@@ -280,8 +280,7 @@ def _check_output(specs_dir: Path, output: str, smap: SourceMap, diags: list[Dia
             smap.diag(
                 ("output",),
                 "PATH_ESCAPE",
-                f"output folder {output!r} resolves to {target}, outside the project "
-                f"folder {project}",
+                f"output folder {output!r} leads out of the project folder through a symlink",
             )
         )
 
