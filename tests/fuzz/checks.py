@@ -8,7 +8,9 @@ import re
 import stat
 from pathlib import Path
 
-DIAGNOSTIC = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (error|warning)\[[A-Z0-9_]+\]: ")
+DIAGNOSTIC = re.compile(
+    r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (error|warning)\[[A-Z0-9_]+\]: "
+)
 INFO = re.compile(r"^moosegen: (registered |\d+ files in |would change|changed|no changes)")
 MAX_READ = 16 * 2**20
 

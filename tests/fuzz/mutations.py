@@ -206,7 +206,7 @@ def _mutate_tree(specs: Path, rng: random.Random, value: Callable[[random.Random
         return
     try:
         data = _load(path)
-    except (ValueError, yaml.YAMLError):
+    except (ValueError, RecursionError, yaml.YAMLError):
         return
     slots = _slots(data)
     if not slots:
@@ -296,7 +296,9 @@ def alias_bomb(specs: Path, outside: Path, rng: random.Random) -> None:
 def bad_utf8(specs: Path, outside: Path, rng: random.Random) -> None:
     path = _pick(rng, [p for p in _any_input(specs) if p.is_file()])
     if path is not None:
-        _insert_bytes(path, rng, rng.choice([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xe2\x82", b"\x80"]))
+        _insert_bytes(
+            path, rng, rng.choice([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xe2\x82", b"\x80"])
+        )
 
 
 def control_char(specs: Path, outside: Path, rng: random.Random) -> None:
@@ -311,9 +313,12 @@ def control_char(specs: Path, outside: Path, rng: random.Random) -> None:
     quote = text.find('"', rng.randrange(len(text) + 1))
     if quote >= 0:
         if path.suffix in (".avsc", ".json"):
-            escape = {"\\0": "\\u0000", "\\x01": "\\u0001", "\\e": "\\u001b", "\\x85": "\\u0085"}.get(
-                escape, escape
-            )
+            escape = {
+                "\\0": "\\u0000",
+                "\\x01": "\\u0001",
+                "\\e": "\\u001b",
+                "\\x85": "\\u0085",
+            }.get(escape, escape)
         changed = text[: quote + 1] + escape + text[quote + 1 :]
         path.write_text(changed, encoding="utf-8", errors="surrogateescape")
 
@@ -374,9 +379,13 @@ def registry(specs: Path, outside: Path, rng: random.Random) -> None:
     if style == 0 and index.is_file():
         try:
             data = json.loads(index.read_bytes())
-        except ValueError:
+        except (ValueError, RecursionError):
             return
-        if not isinstance(data, dict) or not data or not all(isinstance(v, list) and v for v in data.values()):
+        if (
+            not isinstance(data, dict)
+            or not data
+            or not all(isinstance(v, list) and v for v in data.values())
+        ):
             return
         subject = rng.choice(sorted(data))
         entry = rng.choice(data[subject])
