@@ -108,11 +108,10 @@ def build(
             click.echo(f"moosegen: {hit.file_count} files in {hit.output} (up to date)", err=True)
         return
 
-    from moosegen.build import generate
     from moosegen.compat.history import LocalRegistry, RegistryError
     from moosegen.output import OutputError, write_tree
 
-    result = generate(specs_dir, templates)
+    result = _generate(specs_dir, templates)
     report(result.diagnostics, error_format)
     if has_errors(result.diagnostics):
         sys.exit(exit_for(result.diagnostics))
@@ -187,10 +186,9 @@ def check(
         report(hit.warnings, error_format)
         sys.exit(EXIT_OK)
 
-    from moosegen.build import generate
     from moosegen.output import check_tree, drift_diagnostics, input_diagnostics
 
-    result = generate(specs_dir, templates, _baseline(specs_dir, against_ref, registry_url))
+    result = _generate(specs_dir, templates, _baseline(specs_dir, against_ref, registry_url))
     diagnostics = list(result.diagnostics)
     if not has_errors(diagnostics):
         assert result.project is not None
@@ -234,6 +232,16 @@ def _unpushed(specs_dir: Path, project: Any, registry_url: str) -> list[Diagnost
         return unpushed(project, LocalRegistry(specs_dir), SchemaRegistryClient(registry_url))
     except RegistryError as exc:
         fail(str(exc))
+
+
+def _generate(specs_dir: Path, templates: Path | None, baseline: Any = None) -> Any:
+    """`build.generate`, with an unreadable folder reported rather than raised."""
+    from moosegen.build import generate
+
+    try:
+        return generate(specs_dir, templates, baseline)
+    except OSError as exc:
+        fail(f"{exc.filename or specs_dir}: {exc.strerror or exc}")
 
 
 def _baseline(specs_dir: Path, against_ref: str | None, registry_url: str | None) -> Any:

@@ -148,6 +148,9 @@ def check_tree(root: Path, files: dict[str, bytes]) -> list[Drift]:
         if rel not in present:
             drift.append(Drift("MISSING", rel))
             continue
+        if not path.is_file():  # a FIFO or a device is never read (it could block)
+            drift.append(Drift("CHANGED", rel))
+            continue
         old = path.read_bytes()
         if old != files[rel]:
             diff = "".join(
