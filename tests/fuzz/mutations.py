@@ -422,7 +422,9 @@ def output(specs: Path, outside: Path, rng: random.Random) -> None:
     )
     if value == "gen":
         (specs.parent / "gen").symlink_to(outside)
-    text = config.read_text(encoding="utf-8", errors="surrogateescape") if config.is_file() else ""
+    if not config.is_file() or config.is_symlink():
+        return  # already replaced by a FIFO, a folder or a link: leave it so
+    text = config.read_text(encoding="utf-8", errors="surrogateescape")
     config.write_text(
         text.replace("output: generated", f"output: {json.dumps(value)}"), encoding="utf-8"
     )
