@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +68,20 @@ def input_key(
             if label == "generator" and path.suffix not in (".py", ".typed"):
                 continue
             digest.update(f"\0{label}/{path.relative_to(root).as_posix()}\0".encode())
-            digest.update(path.read_bytes())
+            digest.update(_content(path))
     return digest.hexdigest()
+
+
+def _content(path: Path) -> bytes:
+    """A file's bytes. A FIFO or a device is never opened (reading could block or never
+    end): its kind is hashed instead, and the loader refuses it with a location."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return f"\0kind {stat.S_IFMT(info.st_mode)}".encode()
+        return path.read_bytes()
+    except OSError as exc:
+        return f"\0unreadable {exc.errno}".encode()
 
 
 @dataclass(frozen=True)

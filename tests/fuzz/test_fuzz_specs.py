@@ -53,9 +53,11 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def run_cli(project: Path, args: list[str]) -> tuple[int, str]:
-    """Exit code and stdout+stderr of one in-process run; a crash is reported as such."""
+    """Exit code and stdout+stderr of one in-process run; a crash is reported as such.
+    The build cache lives next to the project, where the snapshot sees it."""
+    env = {"MOOSEGEN_BUILD_CACHE": str(project.parent / "cache")}
     with contextlib.chdir(project), time_limit(TIMEOUT_S):
-        result = CliRunner().invoke(main, args, catch_exceptions=True)
+        result = CliRunner(env=env).invoke(main, args, catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         trace = "".join(traceback.format_exception(result.exception))
         raise AssertionError(f"moosegen {' '.join(args)} raised:\n{trace}")
@@ -65,6 +67,8 @@ def run_cli(project: Path, args: list[str]) -> tuple[int, str]:
 def allowed_change(rel: str) -> bool:
     """The build may write its output inside the project, and append to the registry."""
     parts = rel.split("/")
+    if parts[0] == "cache":
+        return True
     if parts[0] != "project" or len(parts) < 2:
         return False
     return parts[1] != "specs" or (len(parts) > 2 and parts[2] == "registry")

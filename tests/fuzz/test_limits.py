@@ -180,7 +180,7 @@ def test_a_registry_file_linked_from_outside_is_refused(tmp_path: Path) -> None:
             '{"things": [{"version": 1, "id": "1", "fingerprint": "0123456789abcdef"}]}',
             "positive integer",
         ),
-        ('{"things": [{"version": 1, "id": 1}]}', "exactly 'version', 'id' and 'fingerprint'"),
+        ('{"things": [{"version": 1, "id": 1}]}', "has 'version', 'id', 'fingerprint'"),
         ('{"things": [{"version": 1, "id": 1, "fingerprint": "0123456789abcdef"}]}', "is missing"),
     ],
 )
