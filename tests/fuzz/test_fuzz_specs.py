@@ -75,7 +75,7 @@ def allowed_change(rel: str) -> bool:
 
 
 @settings(
-    max_examples=int(os.environ.get("MOOSEGEN_FUZZ_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("MOOSEGEN_FUZZ_EXAMPLES", "200")),
     deadline=None,
     derandomize=True,
     database=None,
