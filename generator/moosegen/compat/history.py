@@ -36,7 +36,7 @@ from moosegen.runtime.registry import (
     SchemaRegistry,
 )
 from moosegen.schema import canonical
-from moosegen.schema.ir import AvroType
+from moosegen.schema.ir import AvroType, Record
 
 INDEX = "index.json"
 _VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.avsc\Z")
@@ -217,8 +217,10 @@ def _positive_int(value: object) -> bool:
 
 
 def _check_version_file(path: Path, fingerprint: str | None, diags: list[Diagnostic]) -> None:
-    from moosegen.compat import SchemaError, load_schema
+    from moosegen.schema.parse import SchemaSet
+    from moosegen.sourcemap import LoadError, load_json
     from moosegen.spec.files import SourceFileError, read_text
+    from moosegen.spec.text import text_problems
 
     shown = _shown(path)
     if not os.path.lexists(path):
@@ -234,12 +236,17 @@ def _check_version_file(path: Path, fingerprint: str | None, diags: list[Diagnos
         )
         return
     try:
-        node = load_schema(read_text(path, shown), shown)
-    except SourceFileError as exc:
+        data, smap = load_json(read_text(path, shown), shown)
+    except (SourceFileError, LoadError) as exc:
         diags.append(replace(exc.diagnostic, code="REGISTRY_INVALID"))
         return
-    except SchemaError as exc:
-        found = exc.diagnostics or [Diagnostic(shown, 1, 1, "error", "", "invalid schema")]
+    schemas = SchemaSet()
+    schemas.register(data, smap)
+    node = schemas.build(data, smap)
+    found = text_problems(data, smap) + [d for d in schemas.diagnostics if d.severity == "error"]
+    if not found and not isinstance(node, Record):
+        found = [smap.diag((), "NOT_A_RECORD", "a registered schema must be an Avro record")]
+    if found or node is None:
         diags.extend(
             replace(d, code="REGISTRY_INVALID", message=f"{d.code}: {d.message}", category="SPEC")
             for d in found
