@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -98,6 +99,27 @@ HOSTILE = [
     "_runtime",
     "__pycache__",
 ]
+# Valid Avro names and docs that still have to survive every generator.
+VALID_NAMES = [h for h in HOSTILE if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", h)] + [
+    "list",
+    "dict",
+    "set",
+    "tuple",
+    "type",
+    "object",
+    "str",
+    "print",
+    "Optional",
+    "datetime",
+    "Literal",
+    "name",
+    "value",
+    "mro",
+    "_value_",
+    "_missing_",
+    "A" * 200,
+]
+VALID_DOCS = [h for h in HOSTILE if not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", h)]
 RANDOM_VALUES: list[Any] = [
     None,
     True,
@@ -115,6 +137,7 @@ RANDOM_VALUES: list[Any] = [
     "x" * 5000,
 ]
 
+NAMED = ("record", "error", "enum", "fixed")
 Mutation = Callable[[Path, Path, random.Random], None]
 
 
@@ -236,6 +259,39 @@ def hostile_name(specs: Path, outside: Path, rng: random.Random) -> None:
 
 def random_value(specs: Path, outside: Path, rng: random.Random) -> None:
     _mutate_tree(specs, rng, lambda r: r.choice(RANDOM_VALUES))
+
+
+def valid_hostile_name(specs: Path, outside: Path, rng: random.Random) -> None:
+    """A name, symbol or doc of a schema replaced by one that is valid but hostile, under
+    compatibility NONE, so that the build goes on to the generators."""
+    path = _pick(rng, _files(specs, ".avsc"))
+    if path is None:
+        return
+    try:
+        data = _load(path)
+    except (ValueError, RecursionError):
+        return
+    slots = [
+        (container, key)
+        for container, key, is_key in _slots(data)
+        if not is_key
+        and isinstance(container, dict | list)
+        and (
+            key == "doc"
+            or (key in ("name", "namespace") and container.get("type") in NAMED)
+            or isinstance(container, list)
+        )
+        and isinstance(container[key], str)
+    ]
+    if not slots:
+        return
+    container, key = rng.choice(slots)
+    container[key] = rng.choice(VALID_DOCS if key == "doc" else VALID_NAMES)
+    _dump(path, data, rng)
+    for spec in _files(specs, ".yaml"):
+        old = spec.read_text(encoding="utf-8", errors="surrogateescape")
+        new = re.sub(r"(?m)^compatibility: \w+", "compatibility: NONE", old)
+        spec.write_text(new, encoding="utf-8", errors="surrogateescape")
 
 
 def deep_yaml(specs: Path, outside: Path, rng: random.Random) -> None:
@@ -455,6 +511,7 @@ MUTATIONS: dict[str, Mutation] = {
     f.__name__: f
     for f in (
         hostile_name,
+        valid_hostile_name,
         random_value,
         deep_yaml,
         deep_json,
