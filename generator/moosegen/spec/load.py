@@ -298,8 +298,11 @@ def _validate(
 
 def _pydantic_diag(model: type[BaseModel], err: Any, smap: SourceMap) -> Diagnostic:
     # Union members add their class names to the loc; keep only the real path.
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and _is_union_tag(p)))
     kind: str = err["type"]
+    # An unknown key is the last part of its loc, whatever it is named.
+    raw = tuple(err["loc"])
+    keep = raw[-1:] if kind == "extra_forbidden" else ()
+    loc = tuple(p for p in raw[: len(raw) - len(keep)] if not _is_union_tag(p)) + keep
     if kind.isupper():
         return smap.diag(loc, kind, err["msg"])
     if kind == "extra_forbidden":
@@ -313,8 +316,8 @@ def _pydantic_diag(model: type[BaseModel], err: Any, smap: SourceMap) -> Diagnos
     return smap.diag(loc, "BAD_TYPE", f"{err['msg'].rstrip('.')} (got {err['input']!r})")
 
 
-def _is_union_tag(part: str) -> bool:
-    return "[" in part or part in _MODEL_NAMES
+def _is_union_tag(part: str | int) -> bool:
+    return isinstance(part, str) and ("[" in part or part in _MODEL_NAMES)
 
 
 def _unknown_key_message(model: type[BaseModel], loc: JsonPath) -> str:
