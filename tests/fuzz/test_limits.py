@@ -202,3 +202,13 @@ def test_generated_python_is_compiled_before_writing() -> None:
     found = check_python(files, {"things": "specs/things.yaml"})
     assert [(d.path, d.code) for d in found] == [("specs/things.yaml", "GENERATED_INVALID")] * 2
     assert "things/__main__.py" in found[0].message and "things/service.py" in found[1].message
+
+
+def test_control_characters_are_refused_except_in_a_bytes_default(tmp_path: Path) -> None:
+    specs = project(tmp_path)
+    (specs / "thing.avsc").write_text(
+        '{"type": "record", "name": "Thing", "doc": "a\\u0007", "fields": ['
+        '{"name": "id", "type": "string"}, {"name": "b", "type": "bytes", "default": "\\u0001"}]}'
+    )
+    found = [d for d in load_project(specs).diagnostics if d.severity == "error"]
+    assert [(d.code, d.col) for d in found] == [("CONTROL_CHARACTER", 44)]
