@@ -139,6 +139,9 @@ class PairChecker:
                     if not both:
                         return Node(False, part.at)
                     out["type"] = sorted(both)
+                elif key == "const":
+                    if not json_equal(out[key], value):
+                        return Node(False, part.at)  # two different constants: nothing
                 elif key == "enum" and isinstance(value, list):
                     out[key] = [v for v in out[key] if any(json_equal(v, u) for u in value)]
                 elif key == "required" and isinstance(value, list):
