@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 from fastavro import parse_schema, schemaless_writer
 
-from tests.models.helpers import import_models
+from tests.models.helpers import build_package, import_models
 
 UTC = timezone.utc
 
@@ -176,3 +176,36 @@ def test_composite_defaults_fill_in(realworld: Path, name: str) -> None:
     }[name]
     model = m.MODEL.model_validate(required)
     assert m.MODEL.model_validate(m.decode_avro(m.encode_avro(model))) == model
+
+
+def test_records_named_like_builtins_do_not_shadow_them(tmp_path: Path) -> None:
+    schema = {
+        "type": "record",
+        "name": "S",
+        "fields": [
+            {
+                "name": "a",
+                "type": {
+                    "type": "record",
+                    "name": "list",
+                    "fields": [{"name": "x", "type": "int"}],
+                },
+            },
+            {
+                "name": "b",
+                "type": {
+                    "type": "record",
+                    "name": "dict",
+                    "fields": [{"name": "y", "type": {"type": "array", "items": "int"}}],
+                },
+            },
+        ],
+    }
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "builtin_names.yaml").write_text("stream: builtin_names\nschema: s.avsc\n")
+    (specs / "s.avsc").write_text(json.dumps(schema))
+    build_package(specs, tmp_path, "builtin_pkg")
+    names = import_models(tmp_path, "builtin_pkg", "builtin_names")
+    model = names.MODEL(a={"x": 1}, b={"y": [1, 2]})
+    assert type(model.a).__name__ == "list_" and model.b.y == [1, 2]

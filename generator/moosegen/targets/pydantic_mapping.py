@@ -8,6 +8,7 @@ IR nodes. The aliases named here (`avro_codec.Int`, ...) live in the runtime mod
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import keyword
 import re
@@ -308,7 +309,8 @@ def class_names(roots: list[Record]) -> dict[str, str]:
         by_short.setdefault(n.name, []).append(full)
     # A class never takes a field's name either: in a class body the field would shadow
     # it (`RESOURCE: list[RESOURCE] | None = None` reads the field's own default).
-    taken = set(MODULE_NAMES) | {
+    # Nor a builtin's: annotations say `list[...]`, `dict[...]`, `str`.
+    taken = set(MODULE_NAMES) | set(dir(builtins)) | {
         f.name for n in named.values() if isinstance(n, Record) for f in n.fields
     }
     out: dict[str, str] = {}
