@@ -1,29 +1,26 @@
-"""`events_models` whose ROWS adapter kills the process it runs in when a payload says
+"""`events_models` whose row validation kills the process it runs in when a `user_id` says
 CRASH — only in a child process (a worker), never in the process that started it."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Any
+
+from pydantic import AfterValidator, TypeAdapter
 
 from tests.runtime.events_models import (  # noqa: F401 - the models contract
     DESTINATIONS,
     MODEL,
     WRITER_SCHEMAS,
+    rows_trapped,
 )
-from tests.runtime.events_models import ROWS as _ROWS
 
 
-class _Rows:
-    def validate_json(self, data: bytes) -> Any:
-        if b"CRASH" in data and multiprocessing.parent_process() is not None:
-            os._exit(3)
-        return _ROWS.validate_json(data)
-
-    def validate_python(self, value: Any) -> Any:
-        return _ROWS.validate_python(value)
+def _crash(user_id: str) -> str:
+    if user_id == "CRASH" and multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return user_id
 
 
-ROWS = _Rows()
+ROWS: TypeAdapter = rows_trapped(AfterValidator(_crash))  # type: ignore[type-arg]
 DESTINATIONS = {}  # noqa: F811 - every destination takes ROWS (the plain path)

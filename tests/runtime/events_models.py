@@ -69,3 +69,12 @@ WRITER_SCHEMAS: dict[int, str] = {}
 
 def encode_json(model: BaseModel) -> bytes:
     return model.model_dump_json().encode()
+
+
+def rows_trapped(check: object) -> TypeAdapter[list[dict[str, object]]]:
+    """ROWS whose `user_id` also goes through `check` (an `AfterValidator`): the models of
+    the test doubles whose validation misbehaves in a worker."""
+    fields = dict(EventDict.__annotations__)
+    fields["user_id"] = Annotated[str, check]
+    trapped = TypedDict("TrappedEventDict", fields)  # type: ignore[operator]
+    return TypeAdapter(list[trapped])  # type: ignore[valid-type]

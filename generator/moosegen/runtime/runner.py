@@ -270,13 +270,10 @@ class Runner:
     # -- worker processes ----------------------------------------------------
     def workers_usable(self) -> bool:
         """Can worker processes prepare this stream's blocks? The plain path only (no hook
-        needs model objects), JSON (Avro writer schemas fetched from a registry are kept
-        per process: not yet shared with workers), an Arrow form for every column."""
-        return (
-            self.pipeline.plain
-            and self.config.format == "json"
-            and all(b.arrow is not None for b in self.builders.values())
-        )
+        needs model objects) and an Arrow form for every column. JSON and Avro alike: a
+        worker resolves Avro writer schemas with its own registry client, and hands a
+        block back to the service while the registry is out of reach."""
+        return self.pipeline.plain and all(b.arrow is not None for b in self.builders.values())
 
     def start_workers(self) -> WorkerPool | None:
         n = resolve_workers(self.config.workers)
