@@ -326,3 +326,21 @@ def test_a_sigterm_ends_a_worker_after_its_grace_period() -> None:
     finally:
         p.close()
     assert result is not None and result.rows == 1
+
+
+def test_the_blocks_of_a_batch_are_chunked_for_an_even_share_of_the_workers() -> None:
+    spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                      (DestinationConfig("events", COLS),), 1 << 20)
+    p = WorkerPool(spec, 2, min_chunk=2)
+    try:
+        msgs = block_msgs([f"u{k}" for k in range(12)])
+        whole = p.submit(0, msgs)  # a block that is the whole batch: one chunk a worker
+        third = p.submit(0, msgs[:4], batch=12)  # a third of a batch of 3 partitions
+        assert whole is not None and third is not None
+        assert [len(whole.futures), len(third.futures)] == [2, 2]  # 3 x 2 chunks: 3 each
+        result = p.result(third)
+    finally:
+        p.close()
+    assert result is not None
+    assert table_from_ipc(result.tables["events"]).column("user_id").to_pylist() == [
+        "u0", "u1", "u2", "u3"]

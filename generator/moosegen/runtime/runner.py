@@ -306,10 +306,11 @@ class Runner:
     def submit(self, blocks: list[tuple[Block, list[Any]]]) -> Inflight:
         """Hand a batch's blocks to the workers; `finish` stores them."""
         assert self.pool is not None
-        self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
+        total = sum(len(m) for _, m in blocks)
+        self.metrics.batch_size.observe(total)
         return Inflight(
             [
-                (b, m, self.pool.submit(b.partition, m), self.epochs.get(b.partition, 0))
+                (b, m, self.pool.submit(b.partition, m, total), self.epochs.get(b.partition, 0))
                 for b, m in blocks
                 if b.partition in self.assigned
             ]

@@ -243,9 +243,12 @@ class WorkerPool:
     """A process pool for plain blocks; `result()` gives None whenever the block must be
     processed in process (the pool is then restarted for the next blocks).
 
-    A block is split into one chunk per worker (at least `min_chunk` messages each), so a
-    single partition's block keeps every worker busy; the chunks' tables are concatenated
-    back into the one block, whose range and deduplication tokens are unchanged.
+    A block that is a whole batch is split into one chunk per worker; the blocks of a
+    batch of several partitions into chunks of about `batch / (2 * workers)` messages,
+    so every worker gets an equal share whatever the partitions (3 blocks of a third of
+    a batch make 6 chunks, 3 a worker, not 2 and 1). Chunks have at least `min_chunk`
+    messages. The chunks' tables are concatenated back into the one block, whose range
+    and deduplication tokens are unchanged.
     """
 
     def __init__(
@@ -286,9 +289,13 @@ class WorkerPool:
         """How long a block of `records` messages may take in the workers."""
         return self.timeout_s + records * SECONDS_PER_RECORD
 
-    def submit(self, partition: int, msgs: list[Any]) -> Pending | None:
-        """Start preparing one block, a chunk per worker (None: the pool is broken)."""
-        chunks = max(1, min(self.workers, len(msgs) // self.min_chunk))
+    def submit(self, partition: int, msgs: list[Any], batch: int = 0) -> Pending | None:
+        """Start preparing one block of a batch of `batch` messages (default: the block
+        alone), in chunks (None: the pool is broken)."""
+        batch = max(batch, len(msgs))
+        parts = self.workers if batch == len(msgs) else 2 * self.workers
+        share = max(self.min_chunk, -(-batch // parts))
+        chunks = max(1, -(-len(msgs) // share))
         size = -(-len(msgs) // chunks)
         values = [m.value() for m in msgs]
         offsets = [m.offset() for m in msgs]
