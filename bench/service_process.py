@@ -1,7 +1,7 @@
 """The generated service as users run it, against the transport ceiling, side by side.
 
     PYTHONPATH=generator python bench/service_process.py [--records N] [--partitions P]
-        [--reps R] [--poison 0.01] [--batch-size B] [--cases json,avro-single,...]
+        [--reps R] [--poison 0.01] [--batch-sizes 10000,100000] [--cases json,...]
         [--kafka HOST:PORT]
 
 For each case a spec of the 8-field event (string id, timestamp-millis, a
@@ -11,9 +11,11 @@ with N records on the real broker (a fraction `--poison` of them undecodable or
 invalid), and then, interleaved R times, each with a fresh consumer group and a
 fresh ClickHouse folder:
 
-- service: `python -m generated.<stream> setup`, then `... run` as a separate process;
-  its rate is read from its own Prometheus metrics (first consumed message → every
-  record stored or dead-lettered), its peak RSS (workers included) from /proc;
+- service: `python -m generated.<stream> setup`, then `... run --batch-size B` as a
+  separate process; its rate is read from its own Prometheus metrics (first consumed
+  message → every record stored or dead-lettered), its memory (workers included) from
+  /proc: the resident set when half the records are done and at the end (it must not
+  grow with the records consumed), and the peak;
 - ceiling: a separate minimal consumer process on the same topic that hands each
   batch of raw payloads to ClickHouse (`INSERT ... FORMAT JSONEachRow`, the engine
   parses the JSON itself, bad rows skipped) and commits synchronously. For Avro
@@ -21,8 +23,8 @@ fresh ClickHouse folder:
   (ClickHouse cannot parse single-object or unregistered Confluent framing itself).
 
 Each service run is checked: every valid id stored exactly once (count and distinct
-count, no FINAL), every poison message dead-lettered. Prints, per case, the medians
-and `service/ceiling = x.xx`.
+count, no FINAL), every poison message dead-lettered (its dead-letter counter). Prints,
+per case and batch size, the medians and `service/ceiling = x.xx`.
 
 Cases: json, avro-single (Avro single-object encoding), avro-confluent (Confluent
 wire format with the embedded schema id), json-hook (a transform hook: the model path).
@@ -77,7 +79,10 @@ REGIONS = ["eu-west-1", "us-east-1", "ap-south-1", "sa-east-1"]
 @dataclass
 class Run:
     seconds: float
-    rss_mib: float = 0.0
+    rss_mib: float = 0.0  # peak
+    half_mib: float = 0.0  # resident when half the records were done
+    end_mib: float = 0.0  # resident at the end
+    dead: int = 0
 
 
 def spec(stream: str, fmt: str, partitions: int, batch: int, hook: str | None) -> str:
@@ -183,7 +188,23 @@ def fill(root: Path, case: str, bootstrap: str, n: int, poison: float) -> tuple[
                 producer.poll(0.1)
         producer.poll(0)
     assert producer.flush(120) == 0
+    held = sum(topic_size(bootstrap, topic))
+    if held != n:  # the service consumes its configured topic: it must hold these alone
+        raise SystemExit(f"topic {topic} holds {held} messages, not {n}: use a fresh broker")
     return topic, bad
+
+
+def topic_size(bootstrap: str, topic: str) -> list[int]:
+    """The number of messages in each partition of a topic."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-size"})
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        marks = [consumer.get_watermark_offsets(TopicPartition(topic, p)) for p in meta.partitions]
+        return [high - low for low, high in marks]
+    finally:
+        consumer.close()
 
 
 def free_port() -> int:
@@ -204,16 +225,14 @@ def metric(port: int, name: str) -> float:
     return total
 
 
-def tree_rss_mib(pid: int) -> float:
-    """Peak RSS of a process and its children (VmHWM), in MiB."""
+def tree_rss_mib(pid: int, field: str = "VmHWM") -> float:
+    """Peak (VmHWM) or current (VmRSS) RSS of a process and its children, in MiB."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
             status = Path(f"/proc/{p}/status").read_text()
-            total += int(
-                next(ln for ln in status.splitlines() if ln.startswith("VmHWM")).split()[1]
-            )
+            total += int(next(ln for ln in status.splitlines() if ln.startswith(field)).split()[1])
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, StopIteration):
@@ -250,7 +269,7 @@ def setup(root: Path, case: str, bootstrap: str) -> None:
 
 
 def run_service(
-    root: Path, case: str, topic: str, bootstrap: str, n: int, rep: int, timeout: float
+    root: Path, case: str, bootstrap: str, n: int, batch: int, rep: str, timeout: float
 ) -> Run:
     stream = CASES[case][0]
     chdb = root / f"ch-{case}-{rep}"
@@ -268,7 +287,17 @@ def run_service(
     )
     log = open(root / f"service-{case}-{rep}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", f"generated.{stream}", "run", *common, "--group-id", group],
+        [
+            sys.executable,
+            "-m",
+            f"generated.{stream}",
+            "run",
+            *common,
+            "--group-id",
+            group,
+            "--batch-size",
+            str(batch),
+        ],
         cwd=root,
         env=topic_env,
         stdout=log,
@@ -276,6 +305,7 @@ def run_service(
     )
     try:
         start = None
+        half = 0.0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -286,21 +316,24 @@ def run_service(
             done = metric(port, "moosegen_rows_inserted_total") + metric(
                 port, "moosegen_dead_lettered_total"
             )
+            if not half and done >= n / 2:
+                half = tree_rss_mib(proc.pid, "VmRSS")
             if start is not None and done >= n:
                 break
             time.sleep(0.05)
         else:
             raise SystemExit(f"service did not finish in {timeout} s; see {log.name}")
         seconds = time.perf_counter() - start
-        rss = tree_rss_mib(proc.pid)
+        run = Run(seconds, tree_rss_mib(proc.pid), half, tree_rss_mib(proc.pid, "VmRSS"))
+        run.dead = int(metric(port, "moosegen_dead_lettered_total"))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
         log.close()
-    return Run(seconds, rss)
+    return run
 
 
-def stored(root: Path, case: str, rep: int) -> tuple[int, int]:
+def stored(root: Path, case: str, rep: str) -> tuple[int, int]:
     stream = CASES[case][0]
     code = (
         "import sys,clickhouse_connect;c=clickhouse_connect.get_client(dsn=sys.argv[1]);"
@@ -371,6 +404,41 @@ def ceiling_worker(root: Path, case: str, topic: str, bootstrap: str, n: int, ba
     consumer.close()
 
 
+def compare(
+    root: Path, case: str, topic: str, bootstrap: str, batch: int, bad: int, args: Any
+) -> None:
+    """The service against the ceiling on one filled topic, interleaved, each run checked."""
+    n = args.records
+    label = f"[{case} batch {batch}]"
+    service_runs, ceiling_runs, ratios = [], [], []
+    for rep in range(args.reps):
+        c = run_ceiling(root, case, topic, bootstrap, n, batch)
+        run = f"{batch}-{rep}"
+        s = run_service(root, case, bootstrap, n, batch, run, args.timeout)
+        count, distinct = stored(root, case, run)
+        valid = n - bad
+        if (count, distinct) != (valid, valid):
+            raise SystemExit(f"{label} stored {count} rows, {distinct} ids; expected {valid}")
+        if s.dead != bad:
+            raise SystemExit(f"{label} dead-lettered {s.dead} messages; expected {bad}")
+        ceiling_runs.append(c.seconds)
+        service_runs.append(s)
+        ratios.append(c.seconds / s.seconds)
+        print(
+            f"{label} rep {rep}: ceiling {n / c.seconds:,.0f}/s, service {n / s.seconds:,.0f}/s, "
+            f"ratio {c.seconds / s.seconds:.2f}; RSS MiB at N/2 {s.half_mib:.0f}, at N "
+            f"{s.end_mib:.0f}, peak {s.rss_mib:.0f}; stored exactly once: {count}, "
+            f"dead-lettered: {s.dead}"
+        )
+    med_s = statistics.median(r.seconds for r in service_runs)
+    med_c = statistics.median(ceiling_runs)
+    print(
+        f"{label} service/ceiling = {statistics.median(ratios):.2f} "
+        f"(medians: service {n / med_s:,.0f}/s, ceiling {n / med_c:,.0f}/s; peak RSS "
+        f"{max(r.rss_mib for r in service_runs):.0f} MiB)"
+    )
+
+
 def start_kafka() -> tuple[str, str]:
     name = f"bench-{os.getpid()}"
     up = subprocess.run(
@@ -388,7 +456,7 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--poison", type=float, default=0.01)
-    ap.add_argument("--batch-size", type=int, default=10_000)
+    ap.add_argument("--batch-sizes", default="10000", help="comma-separated; e.g. 10000,100000")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--kafka", default=None, help="a running broker (default: start one)")
     ap.add_argument("--timeout", type=float, default=1800)
@@ -406,43 +474,19 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="moosegen-svc-bench-") as tmp:
             root = Path(tmp)
-            build(root, args.partitions, args.batch_size, cases)
+            sizes = [int(b) for b in args.batch_sizes.split(",")]
+            build(root, args.partitions, sizes[0], cases)
             print(
                 f"{args.records} records per case, {args.partitions} partitions, "
-                f"{args.poison:.1%} poison, batch.size {args.batch_size}, {args.reps} reps"
+                f"{args.poison:.1%} poison, batch.size {args.batch_sizes}, {args.reps} reps"
             )
             for case in cases:
                 setup(root, case, bootstrap)  # the topics, with their partitions
                 t0 = time.perf_counter()
                 topic, bad = fill(root, case, bootstrap, args.records, args.poison)
                 print(f"[{case}] produced in {time.perf_counter() - t0:.1f} s ({bad} poison)")
-                service_runs, ceiling_runs, ratios = [], [], []
-                for rep in range(args.reps):
-                    c = run_ceiling(root, case, topic, bootstrap, args.records, args.batch_size)
-                    s = run_service(root, case, topic, bootstrap, args.records, rep, args.timeout)
-                    count, distinct = stored(root, case, rep)
-                    valid = args.records - bad
-                    if (count, distinct) != (valid, valid):
-                        raise SystemExit(
-                            f"[{case}] stored {count} rows, {distinct} ids; expected {valid}"
-                        )
-                    ceiling_runs.append(c.seconds)
-                    service_runs.append(s)
-                    ratios.append(c.seconds / s.seconds)
-                    print(
-                        f"[{case}] rep {rep}: ceiling {args.records / c.seconds:,.0f}/s, "
-                        f"service {args.records / s.seconds:,.0f}/s, ratio "
-                        f"{c.seconds / s.seconds:.2f}, peak RSS {s.rss_mib:.0f} MiB, "
-                        f"stored exactly once: {count}"
-                    )
-                med_s = statistics.median(r.seconds for r in service_runs)
-                med_c = statistics.median(ceiling_runs)
-                print(
-                    f"[{case}] service/ceiling = {statistics.median(ratios):.2f} "
-                    f"(medians: service {args.records / med_s:,.0f}/s, "
-                    f"ceiling {args.records / med_c:,.0f}/s; peak RSS "
-                    f"{max(r.rss_mib for r in service_runs):.0f} MiB)"
-                )
+                for batch in sizes:
+                    compare(root, case, topic, bootstrap, batch, bad, args)
     finally:
         if kafka_name:
             subprocess.run(
