@@ -360,8 +360,9 @@ def run_ceiling(root: Path, case: str, topic: str, bootstrap: str, n: int, batch
         env=service_env(root, 0),
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"the ceiling consumer failed:\n{out.stderr[-3000:]}")
     return Run(float(out.stdout.split()[-1]))
 
 

@@ -344,3 +344,139 @@ def test_the_blocks_of_a_batch_are_chunked_for_an_even_share_of_the_workers() ->
     assert result is not None
     assert table_from_ipc(result.tables["events"]).column("user_id").to_pylist() == [
         "u0", "u1", "u2", "u3"]
+
+
+# -- Avro streams through the workers ------------------------------------------------
+class RowsClient:
+    """Records the rows of every insert (Arrow or Native), as dicts."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def create_insert_context(self, table: str, column_names: list[str],
+                              database: str | None = None) -> Any:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(column_types=[None] * len(column_names))
+
+    def insert_arrow(self, table: str, arrow_table: Any, **kw: Any) -> None:
+        self.rows.extend(arrow_table.to_pylist())
+
+    def insert(self, table: str, data: list[list[Any]], column_names: list[str],
+               **kw: Any) -> None:
+        self.rows.extend(dict(zip(column_names, row, strict=True)) for row in zip(*data))
+
+
+def page_views_runner(workers: int) -> Runner:
+    import dataclasses
+
+    from generated.page_views import service
+
+    cfg = dataclasses.replace(service.CONFIG, workers=workers, max_backoff_s=0.01,
+                              dead_letter=DeadLetterConfig("dlq", max_retries=0))
+    r = Runner(cfg, consumer=CommitConsumer(), producer=object(), client=RowsClient())
+    r.dlq = FakeDlq()  # type: ignore[assignment]
+    r.assigned = {0}
+    return r
+
+
+def page_view_msgs(n: int) -> list[Msg]:
+    """Single-object and Confluent framing mixed, and poison of each kind."""
+    import datetime as dt
+    import uuid
+
+    from generated.page_views import models
+
+    msgs = []
+    for k in range(n):
+        view = models.MODEL(view_id=uuid.UUID(int=k), url=f"/p/{k}", duration_ms=k * 10,
+                            viewed_at=dt.datetime(2026, 1, 2, 3, 4, k % 60, tzinfo=dt.UTC))
+        value = (models.encode_single_object(view) if k % 2 else models.encode_confluent(view))
+        msgs.append(Msg(k, value))
+    msgs[3] = Msg(3, b"\x00\x01garbage")  # Confluent magic, an unknown schema id
+    msgs[7] = Msg(7, msgs[7].value()[:-3])  # a truncated body
+    msgs[11] = Msg(11, None)  # a tombstone
+    msgs[20] = Msg(20, b"{not avro")
+    return msgs
+
+
+def store_page_views(r: Runner, msgs: list[Msg]) -> None:
+    block = Block("page_views", 0, 0, len(msgs))
+    if r.pool is None:
+        r.process([(block, msgs)])
+    else:
+        r.finish(r.submit([(block, msgs)]))
+
+
+def test_avro_blocks_prepared_by_workers_store_what_in_process_stores() -> None:
+    lifecycle.STOP.clear()
+    msgs = page_view_msgs(40)
+    alone = page_views_runner(workers=1)
+    store_page_views(alone, msgs)
+    r = page_views_runner(workers=2)
+    assert r.workers_usable()
+    r.pool = r.start_workers()
+    assert r.pool is not None
+    r.pool.min_chunk = 8
+    try:
+        store_page_views(r, msgs)
+        assert r.pool._pool is not None  # the workers prepared it: not a fallback
+    finally:
+        r.pool.close()
+    assert len(r.client.rows) == 36 and r.client.rows == alone.client.rows
+    dead = [(f.msg.offset(), f.stage) for f, _ in r.dlq.sent]  # type: ignore[union-attr]
+    assert dead == [(f.msg.offset(), f.stage) for f, _ in alone.dlq.sent]  # type: ignore[union-attr]
+    assert dead == [(3, "decode"), (7, "decode"), (11, "decode"), (20, "decode")]
+    assert r.consumer.commits[-1] == (40, "")
+
+
+def test_avro_block_whose_workers_died_is_prepared_in_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import os
+    import signal
+
+    lifecycle.STOP.clear()
+    msgs = page_view_msgs(24)
+    r = page_views_runner(workers=2)
+    r.pool = r.start_workers()
+    assert r.pool is not None
+    try:
+        pids = r.pool.pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        assert not wait_gone(set(pids), 10)
+        with caplog.at_level(logging.ERROR):
+            store_page_views(r, msgs)
+    finally:
+        r.pool.close()
+    assert any("worker process died" in rec.getMessage() for rec in caplog.records)
+    assert len(r.client.rows) == 20
+    assert [f.msg.offset() for f, _ in r.dlq.sent] == [3, 7, 11, 20]  # type: ignore[union-attr]
+    assert r.consumer.commits[-1] == (24, "")
+
+
+def test_block_rows_names_the_payloads_that_fail_alone() -> None:
+    # One pass over the block: each index it names is one whose payload fails on its own
+    # (the in-process judge), and the rows are those of the others, in order.
+    from moosegen.runtime.pipeline import Item, Pipeline
+
+    r = worker_runner(events_models, FakeClient())
+    p = Pipeline(r.config, max_message_bytes=400)
+    good = [payload(k, f"u{k}") for k in range(6)]
+    bad = {
+        1: b"{not json",
+        2: b'{"id": 5}',
+        4: None,
+        5: b"",
+        6: good[0] + b"," + good[1],  # two values
+        7: b"[" + good[0] + b"]",  # an array
+        8: b'{"id": "x", "timestamp": "yesterday", "user_id": "u"}',
+        9: good[0][:-1] + b', "pad": "' + b"x" * 400 + b'"}',  # over the limit
+    }
+    values = [bad.get(k, good[k % 6]) for k in range(12)]
+    rows, failed = p.block_rows(values)
+    assert failed == sorted(bad)
+    judged = [p._judge_json(Msg(k, v)) for k, v in enumerate(values)]
+    assert [k for k, j in enumerate(judged) if not isinstance(j, Item)] == failed
+    assert rows == [j.row for j in judged if isinstance(j, Item)]
