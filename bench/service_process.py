@@ -79,6 +79,7 @@ REGIONS = ["eu-west-1", "us-east-1", "ap-south-1", "sa-east-1"]
 @dataclass
 class Run:
     seconds: float
+    cpu_s: float = 0.0  # user + system CPU while timed (workers included)
     rss_mib: float = 0.0  # peak
     half_mib: float = 0.0  # resident when half the records were done
     end_mib: float = 0.0  # resident at the end
@@ -225,6 +226,33 @@ def metric(port: int, name: str) -> float:
     return total
 
 
+def tree_pids(pid: int) -> list[int]:
+    """A process and its descendants."""
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def tree_rss_mib(pid: int, field: str = "VmHWM") -> float:
     """Peak (VmHWM) or current (VmRSS) RSS of a process and its children, in MiB."""
     total, todo = 0, [pid]
@@ -304,7 +332,7 @@ def run_service(
         stderr=subprocess.STDOUT,
     )
     try:
-        start = None
+        start, cpu0 = None, 0.0
         half = 0.0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -312,7 +340,7 @@ def run_service(
                 raise SystemExit(f"service exited {proc.returncode}; see {log.name}")
             seen = metric(port, "moosegen_messages_total")
             if start is None and seen > 0:
-                start = time.perf_counter()
+                start, cpu0 = time.perf_counter(), tree_cpu_s(proc.pid)
             done = metric(port, "moosegen_rows_inserted_total") + metric(
                 port, "moosegen_dead_lettered_total"
             )
@@ -324,7 +352,8 @@ def run_service(
         else:
             raise SystemExit(f"service did not finish in {timeout} s; see {log.name}")
         seconds = time.perf_counter() - start
-        run = Run(seconds, tree_rss_mib(proc.pid), half, tree_rss_mib(proc.pid, "VmRSS"))
+        cpu = tree_cpu_s(proc.pid) - cpu0
+        run = Run(seconds, cpu, tree_rss_mib(proc.pid), half, tree_rss_mib(proc.pid, "VmRSS"))
         run.dead = int(metric(port, "moosegen_dead_lettered_total"))
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -363,7 +392,8 @@ def run_ceiling(root: Path, case: str, topic: str, bootstrap: str, n: int, batch
     )
     if out.returncode != 0:
         raise SystemExit(f"the ceiling consumer failed:\n{out.stderr[-3000:]}")
-    return Run(float(out.stdout.split()[-1]))
+    seconds, cpu = out.stdout.split()[-2:]
+    return Run(float(seconds), float(cpu))
 
 
 def ceiling_worker(root: Path, case: str, topic: str, bootstrap: str, n: int, batch: int) -> None:
@@ -387,12 +417,13 @@ def ceiling_worker(root: Path, case: str, topic: str, bootstrap: str, n: int, ba
     )
     consumer.subscribe([topic])
     settings = {"input_format_allow_errors_ratio": 0.5, "date_time_input_format": "best_effort"}
-    seen, start = 0, None
+    seen, start, cpu0 = 0, None, 0.0
     while seen < n:
         msgs = consumer.consume(num_messages=batch, timeout=1.0)
         if not msgs:
             continue
-        start = start or time.perf_counter()
+        if start is None:
+            start, cpu0 = time.perf_counter(), sum(os.times()[:2])
         if framing == "json":
             body = b"\n".join(m.value() for m in msgs)
         else:
@@ -401,7 +432,7 @@ def ceiling_worker(root: Path, case: str, topic: str, bootstrap: str, n: int, ba
         consumer.commit(asynchronous=False)
         seen += len(msgs)
     assert start is not None
-    print(f"{time.perf_counter() - start:.4f}")
+    print(f"{time.perf_counter() - start:.4f} {sum(os.times()[:2]) - cpu0:.3f}")
     consumer.close()
 
 
@@ -422,21 +453,24 @@ def compare(
             raise SystemExit(f"{label} stored {count} rows, {distinct} ids; expected {valid}")
         if s.dead != bad:
             raise SystemExit(f"{label} dead-lettered {s.dead} messages; expected {bad}")
-        ceiling_runs.append(c.seconds)
+        ceiling_runs.append(c)
         service_runs.append(s)
         ratios.append(c.seconds / s.seconds)
         print(
             f"{label} rep {rep}: ceiling {n / c.seconds:,.0f}/s, service {n / s.seconds:,.0f}/s, "
-            f"ratio {c.seconds / s.seconds:.2f}; RSS MiB at N/2 {s.half_mib:.0f}, at N "
+            f"ratio {c.seconds / s.seconds:.2f}; CPU µs/record ceiling {c.cpu_s / n * 1e6:.1f}, "
+            f"service {s.cpu_s / n * 1e6:.1f}; RSS MiB at N/2 {s.half_mib:.0f}, at N "
             f"{s.end_mib:.0f}, peak {s.rss_mib:.0f}; stored exactly once: {count}, "
             f"dead-lettered: {s.dead}"
         )
     med_s = statistics.median(r.seconds for r in service_runs)
-    med_c = statistics.median(ceiling_runs)
+    med_c = statistics.median(r.seconds for r in ceiling_runs)
+    pairs = zip(ceiling_runs, service_runs, strict=True)
+    cpu = statistics.median(c.cpu_s / s.cpu_s for c, s in pairs)
     print(
         f"{label} service/ceiling = {statistics.median(ratios):.2f} "
-        f"(medians: service {n / med_s:,.0f}/s, ceiling {n / med_c:,.0f}/s; peak RSS "
-        f"{max(r.rss_mib for r in service_runs):.0f} MiB)"
+        f"(medians: service {n / med_s:,.0f}/s, ceiling {n / med_c:,.0f}/s; CPU ceiling/service "
+        f"{cpu:.2f}; peak RSS {max(r.rss_mib for r in service_runs):.0f} MiB)"
     )
 
 
