@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import typing
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, Json, TypeAdapter, ValidationError
 
+from .avro_codec import CONFIG
 from .config import DestinationConfig, ServiceConfig
 from .hooks import resolve
 from .registry import RegistryUnavailable, SchemaRegistry, WriterResolver
@@ -78,6 +80,19 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def payloads_adapter(rows: TypeAdapter[Any]) -> TypeAdapter[Any]:
+    """A block's JSON payloads validated one by one in a single call: each item is its
+    row, or the payload itself (bytes) when it is not valid JSON or not a valid row.
+
+    The same row type and config as the `rows` adapter over the payloads joined as one
+    JSON array, each payload parsed as JSON; but a bad payload costs only its own
+    failure, not a second pass over the block to find which one it was.
+    """
+    (row,) = typing.get_args(rows._type)  # the generated ROWS adapter is a list[RowDict]
+    either = Annotated[Json[row] | bytes, Field(union_mode="left_to_right")]
+    return TypeAdapter(list[either], config=CONFIG)
+
+
 class Pipeline:
     def __init__(self, config: ServiceConfig, max_message_bytes: int = 8 * 1024 * 1024) -> None:
         self.config = config
@@ -85,6 +100,7 @@ class Pipeline:
         self.models = models
         self.model: type[BaseModel] = models.MODEL
         self.rows_adapter: TypeAdapter[Any] = models.ROWS
+        self.payloads_adapter = payloads_adapter(self.rows_adapter)
         self.max_message_bytes = max_message_bytes
         dests: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = dict(
             getattr(models, "DESTINATIONS", {})
@@ -146,45 +162,6 @@ class Pipeline:
                 f"message of {len(value)} bytes exceeds the limit of {self.max_message_bytes}"
             )
 
-    def validate_block(self, payloads: list[Any]) -> list[dict[str, Any]] | None:
-        """The rows of a JSON block whose every payload is valid, in one `validate_json`
-        (None: some payload fails; `decode` then finds which and why)."""
-        if all(isinstance(p, bytes) and 0 < len(p) <= self.max_message_bytes for p in payloads):
-            try:
-                rows = self.rows_adapter.validate_json(b"[" + b",".join(payloads) + b"]")
-            except (ValidationError, ValueError):
-                return None
-            if len(rows) == len(payloads):
-                return rows  # type: ignore[no-any-return]
-        return None
-
-    def _decode_json(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
-        payloads = [m.value() for m in msgs]
-        rows = self.validate_block(payloads)
-        if rows is not None:
-            return [Item(m, r) for m, r in zip(msgs, rows, strict=True)], []
-        items: list[Item] = []
-        failures: list[Failure] = []
-        for m, p in zip(msgs, payloads, strict=True):
-            try:
-                self._check_size(p)
-                rows = self.rows_adapter.validate_json(b"[" + p + b"]")
-                if len(rows) != 1:
-                    raise ValueError("payload is not exactly one JSON value")
-            except RecordTooLarge as exc:
-                failures.append(Failure(m, exc, "oversized", False))
-                continue
-            except ValidationError as exc:
-                kinds = {e["type"] for e in exc.errors()}
-                stage = "decode" if kinds & {"json_invalid", "json_type"} else "validate"
-                failures.append(Failure(m, exc, stage, False))
-                continue
-            except ValueError as exc:
-                failures.append(Failure(m, exc, "decode", False))
-                continue
-            items.append(Item(m, rows[0]))
-        return items, failures
-
     def _decode_one_avro(self, data: bytes) -> dict[str, Any]:
         models = self.models
         if data.startswith(SINGLE_OBJECT_MAGIC):
@@ -197,31 +174,115 @@ class Pipeline:
             return decoded
         raise ValueError("neither Avro single-object nor Confluent wire format")
 
-    def _decode_avro(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
-        decoded: list[tuple[Any, dict[str, Any]]] = []
-        failures: list[Failure] = []
-        for m in msgs:
-            value = m.value()
+    def block_rows(self, payloads: Sequence[Any]) -> tuple[list[dict[str, Any]], list[int]]:
+        """The rows of the payloads that decode and validate, in order, and the indices of
+        the others (`decode` tells why they fail). The Schema Registry being unavailable
+        raises `RegistryUnavailable`: no payload is judged for it."""
+        if self.config.format == "json":
+            return self._json_rows(payloads)
+        return self._avro_rows(payloads)
+
+    def _json_rows(self, payloads: Sequence[Any]) -> tuple[list[dict[str, Any]], list[int]]:
+        limit = self.max_message_bytes
+        at = [k for k, p in enumerate(payloads) if isinstance(p, bytes) and 0 < len(p) <= limit]
+        whole = len(at) == len(payloads)
+        checked = self.payloads_adapter.validate_python(
+            payloads if whole else [payloads[k] for k in at]
+        )
+        if whole and not any(type(r) is bytes for r in checked):
+            return checked, []
+        good = {at[j] for j, r in enumerate(checked) if type(r) is not bytes}
+        rows = [r for r in checked if type(r) is not bytes]
+        return rows, [k for k in range(len(payloads)) if k not in good]
+
+    def _avro_rows(self, payloads: Sequence[Any]) -> tuple[list[dict[str, Any]], list[int]]:
+        decoded: list[Any] = []
+        at: list[int] = []  # the payload index of each decoded value
+        failed: list[int] = []
+        for k, value in enumerate(payloads):
             try:
                 self._check_size(value)
-                decoded.append((m, self._decode_one_avro(value)))
+                decoded.append(self._decode_one_avro(value))
+                at.append(k)
             except RegistryUnavailable:
-                raise  # not the message's fault: the caller waits for the registry
-            except RecordTooLarge as exc:
-                failures.append(Failure(m, exc, "oversized", False))
-            except Exception as exc:  # noqa: BLE001 - any decoder failure is the data's
-                failures.append(Failure(m, exc, "decode", False))
-        items: list[Item] = []
+                raise
+            except Exception:  # noqa: BLE001 - the data's fault; `decode` says which
+                failed.append(k)
         try:
-            rows = self.rows_adapter.validate_python([d for _, d in decoded])
-            items = [Item(m, r) for (m, _), r in zip(decoded, rows, strict=True)]
-        except ValidationError:
-            for m, d in decoded:
-                try:
-                    items.append(Item(m, self.rows_adapter.validate_python([d])[0]))
-                except ValidationError as exc:
-                    failures.append(Failure(m, exc, "validate", False))
+            return self.rows_adapter.validate_python(decoded), failed
+        except ValidationError as exc:
+            invalid = {e["loc"][0] for e in exc.errors() if e["loc"]}
+        try:
+            rows = self.rows_adapter.validate_python(
+                [d for j, d in enumerate(decoded) if j not in invalid]
+            )
+        except ValidationError:  # cannot tell which: every payload is judged alone
+            return [], list(range(len(payloads)))
+        return rows, sorted(failed + [at[j] for j in invalid])
+
+    def _decode_json(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
+        return self._decode_judged(msgs, self._json_rows, self._judge_json)
+
+    def _decode_avro(self, msgs: Sequence[Any]) -> tuple[list[Item], list[Failure]]:
+        return self._decode_judged(msgs, self._avro_rows, self._judge_avro)
+
+    def _decode_judged(
+        self,
+        msgs: Sequence[Any],
+        rows_of: Callable[[Sequence[Any]], tuple[list[dict[str, Any]], list[int]]],
+        judge: Callable[[Any], Item | Failure],
+    ) -> tuple[list[Item], list[Failure]]:
+        """The block's rows in bulk; each message that fails there is judged alone, so its
+        failure (stage, error) is its own."""
+        rows, failed = rows_of([m.value() for m in msgs])
+        if not failed:
+            return [Item(m, r) for m, r in zip(msgs, rows, strict=True)], []
+        judged = {k: judge(msgs[k]) for k in failed}
+        good = iter(rows)
+        items: list[Item] = []
+        failures: list[Failure] = []
+        for k, m in enumerate(msgs):
+            got = judged.get(k)
+            if got is None:
+                items.append(Item(m, next(good)))
+            elif isinstance(got, Item):
+                items.append(got)  # accepted alone (not expected): kept all the same
+            else:
+                failures.append(got)
         return items, failures
+
+    def _judge_json(self, m: Any) -> Item | Failure:
+        p = m.value()
+        try:
+            self._check_size(p)
+            rows = self.rows_adapter.validate_json(b"[" + p + b"]")
+            if len(rows) != 1:
+                raise ValueError("payload is not exactly one JSON value")
+        except RecordTooLarge as exc:
+            return Failure(m, exc, "oversized", False)
+        except ValidationError as exc:
+            kinds = {e["type"] for e in exc.errors()}
+            stage = "decode" if kinds & {"json_invalid", "json_type"} else "validate"
+            return Failure(m, exc, stage, False)
+        except ValueError as exc:
+            return Failure(m, exc, "decode", False)
+        return Item(m, rows[0])
+
+    def _judge_avro(self, m: Any) -> Item | Failure:
+        value = m.value()
+        try:
+            self._check_size(value)
+            decoded = self._decode_one_avro(value)
+        except RegistryUnavailable:
+            raise  # not the message's fault: the caller waits for the registry
+        except RecordTooLarge as exc:
+            return Failure(m, exc, "oversized", False)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is the data's
+            return Failure(m, exc, "decode", False)
+        try:
+            return Item(m, self.rows_adapter.validate_python([decoded])[0])
+        except ValidationError as exc:
+            return Failure(m, exc, "validate", False)
 
     # -- transform, route, fan-out ----------------------------------------
     def records_after_transform(self, item: Item) -> list[Any]:

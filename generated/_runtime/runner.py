@@ -270,13 +270,10 @@ class Runner:
     # -- worker processes ----------------------------------------------------
     def workers_usable(self) -> bool:
         """Can worker processes prepare this stream's blocks? The plain path only (no hook
-        needs model objects), JSON (Avro writer schemas fetched from a registry are kept
-        per process: not yet shared with workers), an Arrow form for every column."""
-        return (
-            self.pipeline.plain
-            and self.config.format == "json"
-            and all(b.arrow is not None for b in self.builders.values())
-        )
+        needs model objects) and an Arrow form for every column. JSON and Avro alike: a
+        worker resolves Avro writer schemas with its own registry client, and hands a
+        block back to the service while the registry is out of reach."""
+        return self.pipeline.plain and all(b.arrow is not None for b in self.builders.values())
 
     def start_workers(self) -> WorkerPool | None:
         n = resolve_workers(self.config.workers)
@@ -309,10 +306,11 @@ class Runner:
     def submit(self, blocks: list[tuple[Block, list[Any]]]) -> Inflight:
         """Hand a batch's blocks to the workers; `finish` stores them."""
         assert self.pool is not None
-        self.metrics.batch_size.observe(sum(len(m) for _, m in blocks))
+        total = sum(len(m) for _, m in blocks)
+        self.metrics.batch_size.observe(total)
         return Inflight(
             [
-                (b, m, self.pool.submit(b.partition, m), self.epochs.get(b.partition, 0))
+                (b, m, self.pool.submit(b.partition, m, total), self.epochs.get(b.partition, 0))
                 for b, m in blocks
                 if b.partition in self.assigned
             ]

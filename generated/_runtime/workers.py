@@ -85,36 +85,6 @@ class BlockResult:
     rows: int
 
 
-class _Msg:
-    """The part of a Kafka message that decoding and lineage read."""
-
-    __slots__ = ("_o", "_p", "_t", "_topic", "_v")
-
-    def __init__(self, value: Any, offset: int, timestamp: int, partition: int, topic: str):
-        self._v, self._o, self._t, self._p, self._topic = value, offset, timestamp, partition, topic
-
-    def value(self) -> Any:
-        return self._v
-
-    def offset(self) -> int:
-        return self._o
-
-    def partition(self) -> int:
-        return self._p
-
-    def topic(self) -> str:
-        return self._topic
-
-    def timestamp(self) -> tuple[int, int]:
-        return (1, self._t)
-
-    def key(self) -> None:
-        return None
-
-    def headers(self) -> None:
-        return None
-
-
 # -- in the worker process ---------------------------------------------------
 _STATE: dict[str, Any] = {}  # by repr(spec): column defaults may be dicts
 
@@ -212,33 +182,30 @@ def prepare_block(
     timestamps: list[int],
 ) -> BlockResult | None:
     """Decode, validate, build the columns and Arrow tables of one block (None: do it in
-    process — a value Arrow refuses, a conversion that fails)."""
+    process — a value Arrow refuses, a conversion that fails, the Schema Registry out of
+    reach: the service waits for it)."""
     from .columns import Lineage
     from .pipeline import gc_paused
+    from .registry import RegistryUnavailable
 
     pyarrow: Any = importlib.import_module("pyarrow")
 
     pipeline, builders = _state(spec)
-    if pipeline.plain and spec.format == "json":
-        # The usual block: every payload valid. No message or item objects at all: the
-        # rows and the lineage (from the offsets and timestamps) go straight to columns.
-        with gc_paused():
-            rows = pipeline.validate_block(values)
-            if rows is not None:
-                lineage = Lineage.of(topic, partition, offsets, timestamps)
-                tables = _tables(pyarrow, builders, rows, lineage)
-                return None if tables is None else BlockResult([], tables, len(rows))
-    msgs = [
-        _Msg(v, o, t, partition, topic) for v, o, t in zip(values, offsets, timestamps, strict=True)
-    ]
-    items, failures = pipeline.decode(msgs)
-    index = {id(m): k for k, m in enumerate(msgs)}
-    failed = sorted(index[id(f.msg)] for f in failures)
-    routed, more = pipeline.route_items(items)
-    if more or any(len(r.rows) != len(items) for r in routed.values()):
-        return None
-    tables = _tables(pyarrow, builders, [i.row for i in items], Lineage([i.msg for i in items]))
-    return None if tables is None else BlockResult(failed, tables, len(items))
+    # No message or item objects: the rows of the good payloads and the lineage (from
+    # the offsets and timestamps) go straight to columns; the failed ones are named by
+    # index and judged again in the service.
+    with gc_paused():
+        try:
+            rows, failed = pipeline.block_rows(values)
+        except RegistryUnavailable:
+            return None
+        if failed:
+            skip = set(failed)
+            offsets = [o for k, o in enumerate(offsets) if k not in skip]
+            timestamps = [t for k, t in enumerate(timestamps) if k not in skip]
+        lineage = Lineage.of(topic, partition, offsets, timestamps)
+        tables = _tables(pyarrow, builders, rows, lineage)
+    return None if tables is None else BlockResult(failed, tables, len(rows))
 
 
 def _tables(
@@ -276,9 +243,12 @@ class WorkerPool:
     """A process pool for plain blocks; `result()` gives None whenever the block must be
     processed in process (the pool is then restarted for the next blocks).
 
-    A block is split into one chunk per worker (at least `min_chunk` messages each), so a
-    single partition's block keeps every worker busy; the chunks' tables are concatenated
-    back into the one block, whose range and deduplication tokens are unchanged.
+    A block that is a whole batch is split into one chunk per worker; the blocks of a
+    batch of several partitions into chunks of about `batch / (2 * workers)` messages,
+    so every worker gets an equal share whatever the partitions (3 blocks of a third of
+    a batch make 6 chunks, 3 a worker, not 2 and 1). Chunks have at least `min_chunk`
+    messages. The chunks' tables are concatenated back into the one block, whose range
+    and deduplication tokens are unchanged.
     """
 
     def __init__(
@@ -319,9 +289,13 @@ class WorkerPool:
         """How long a block of `records` messages may take in the workers."""
         return self.timeout_s + records * SECONDS_PER_RECORD
 
-    def submit(self, partition: int, msgs: list[Any]) -> Pending | None:
-        """Start preparing one block, a chunk per worker (None: the pool is broken)."""
-        chunks = max(1, min(self.workers, len(msgs) // self.min_chunk))
+    def submit(self, partition: int, msgs: list[Any], batch: int = 0) -> Pending | None:
+        """Start preparing one block of a batch of `batch` messages (default: the block
+        alone), in chunks (None: the pool is broken)."""
+        batch = max(batch, len(msgs))
+        parts = self.workers if batch == len(msgs) else 2 * self.workers
+        share = max(self.min_chunk, -(-batch // parts))
+        chunks = max(1, -(-len(msgs) // share))
         size = -(-len(msgs) // chunks)
         values = [m.value() for m in msgs]
         offsets = [m.offset() for m in msgs]
