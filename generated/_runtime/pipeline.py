@@ -89,7 +89,7 @@ def payloads_adapter(rows: TypeAdapter[Any]) -> TypeAdapter[Any]:
     failure, not a second pass over the block to find which one it was.
     """
     (row,) = typing.get_args(rows._type)  # the generated ROWS adapter is a list[RowDict]
-    either = Annotated[Json[row] | bytes, Field(union_mode="left_to_right")]
+    either = Annotated[Json[row] | bytes, Field(union_mode="left_to_right")]  # type: ignore[valid-type]
     return TypeAdapter(list[either], config=CONFIG)
 
 
@@ -211,7 +211,11 @@ class Pipeline:
         try:
             return self.rows_adapter.validate_python(decoded), failed
         except ValidationError as exc:
-            invalid = {e["loc"][0] for e in exc.errors() if e["loc"]}
+            invalid = {
+                int(e["loc"][0])
+                for e in exc.errors()
+                if e["loc"][:1] and isinstance(e["loc"][0], int)
+            }
         try:
             rows = self.rows_adapter.validate_python(
                 [d for j, d in enumerate(decoded) if j not in invalid]
