@@ -31,10 +31,13 @@ from moosegen.sourcemap import JsonPath, SourceMap
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 NAMED_KINDS = ("record", "error", "enum", "fixed")
+# Debezium marks a JSON column's string this way instead of with a logical type.
+DEBEZIUM_JSON = "io.debezium.data.Json"
 INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 LOGICAL_BASES: dict[str, tuple[str, ...]] = {
     "decimal": ("bytes", "fixed"),
     "uuid": ("string", "fixed"),
+    "json": ("string",),  # JSON text; the model holds the parsed object
     "date": ("int",),
     "time-millis": ("int",),
     "time-micros": ("long",),
@@ -260,6 +263,8 @@ class SchemaSet:
     ) -> Primitive:
         logical = data.get("logicalType")
         node = Primitive(kind)
+        if logical is None and kind == "string" and data.get("connect.name") == DEBEZIUM_JSON:
+            logical = "json"
         if logical is None:
             return node
         if not self._logical_ok(logical, kind, data, smap, where, size=None):

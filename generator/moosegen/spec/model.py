@@ -108,8 +108,19 @@ class TopicSpec(Spec):
     config: dict[str, str | int | float | bool] = {}  # keys and values checked in spec.load
 
 
+class JsonColumnSpec(Spec):
+    """The shape of a JSON column: ClickHouse's JSON type parameters."""
+
+    max_dynamic_paths: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
+    max_dynamic_types: Annotated[StrictInt, Field(ge=0, le=254)] | None = None
+    paths: dict[str, str] = {}  # a path (a.b) with a fixed ClickHouse type
+    skip: list[str] = []  # paths not stored
+    skip_regexp: list[str] = []  # paths matching these are not stored
+
+
 class ColumnSpec(Spec):
     type: str | None = None
+    json_: JsonColumnSpec | None = Field(default=None, alias="json")
     codec: str | None = None
     default: str | None = None
     materialized: str | None = None
