@@ -141,6 +141,12 @@ class TableOptions(Spec):
     columns: dict[str, ColumnSpec] = {}
     lineage: StrictBool = False
     allow_destructive: StrictBool = False
+    # The table's own record (default: the stream's); what the transform must return.
+    schema_: str | None = Field(default=None, alias="schema")
+    fields: dict[str, Any] | None = None
+    # A field the transform returns that the table does not declare: the record is
+    # dead-lettered ("error"), or the field is left out ("ignore").
+    extra_fields: Literal["error", "ignore"] = "error"
 
 
 class TableSpec(TableOptions):
@@ -149,8 +155,6 @@ class TableSpec(TableOptions):
 
 class DestinationSpec(TableOptions):
     table: Name
-    schema_: str | None = Field(default=None, alias="schema")
-    fields: dict[str, Any] | None = None
     transform: Hook | None = None
 
 
