@@ -315,7 +315,6 @@ class Pipeline:
             failures.extend(bad.values())
         return routed, failures
 
-
     def _undeclared(self, destination: str, row: dict[str, Any]) -> list[str]:
         declared = self.declared.get(destination)
         if declared is None or row.keys() <= declared:

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.clickhouse.conftest import ROOT, build_into, diagnostics_of, write_specs
 from moosegen.runtime.chvalues import column_converter, parse_type
 from moosegen.runtime.columns import ColumnBuilder, RowSource
 from moosegen.runtime.config import ColumnConfig
 from moosegen.runtime.migrations import apply_migrations
+
+from tests.clickhouse.conftest import ROOT, build_into, diagnostics_of, write_specs
 
 SPECS = ROOT / "tests" / "models" / "data" / "json_fields"
 

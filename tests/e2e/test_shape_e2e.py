@@ -15,8 +15,8 @@ from typing import Any
 import fastavro
 import pytest
 import yaml
-
 from moosegen.runtime.avro_codec import fingerprint_of
+
 from tests.e2e import harness as h
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -12,9 +12,9 @@ from typing import Any
 
 import fastavro
 import pytest
+from moosegen.compat import check
 from pydantic import ValidationError
 
-from moosegen.compat import check
 from tests.models.helpers import DATA, build_package, import_models
 
 NESTED: dict[str, Any] = {

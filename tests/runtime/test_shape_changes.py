@@ -13,10 +13,10 @@ from typing import Any
 
 import fastavro
 import pytest
-
 from moosegen.runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
 from moosegen.runtime.deadletter import headers_for
 from moosegen.runtime.pipeline import Pipeline
+
 from tests.models.helpers import REPO, build_package, import_models
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
@@ -58,7 +58,8 @@ def _models(example: Path, stream: str) -> ModuleType:
 
 
 def _pipeline(models: ModuleType, table: str, extra_fields: str = "error", **kw: Any) -> Pipeline:
-    dest = DestinationConfig(table, (ColumnConfig("id", "id", "String"),), extra_fields=extra_fields)
+    columns = (ColumnConfig("id", "id", "String"),)
+    dest = DestinationConfig(table, columns, extra_fields=extra_fields)
     cfg = ServiceConfig(stream=table, topic="t", models=models, destinations=(dest,),
                         dead_letter=DeadLetterConfig("t-dlq"), **kw)
     return Pipeline(cfg)

@@ -197,7 +197,9 @@ def _parse_json_text(value: Any) -> Any:
         return json.loads(value)
     except ValueError as exc:
         raise PydanticCustomError(
-            "json_text_invalid", "invalid JSON text in an Avro json string: {error}", {"error": str(exc)}
+            "json_text_invalid",
+            "invalid JSON text in an Avro json string: {error}",
+            {"error": str(exc)},
         ) from None
 
 

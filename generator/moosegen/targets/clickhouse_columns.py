@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from moosegen.diagnostics import Diagnostic, Severity
+from moosegen.runtime.chvalues import quote_identifier, quote_string
 from moosegen.schema.ir import Loc, Primitive, Record, UnionType
 from moosegen.spec.load import Destination
-from moosegen.runtime.chvalues import quote_identifier, quote_string
 from moosegen.spec.model import ColumnSpec, JsonColumnSpec
 from moosegen.targets import StreamUnit
 from moosegen.targets.clickhouse_plan import Column
@@ -198,9 +198,7 @@ def _json_shaped(
     for path, path_type in spec.paths.items():
         problem = type_problem(path_type) if path else "an empty path"
         if problem:
-            rep.spec(
-                (*where, "paths", path), "CH_BAD_TYPE", f"JSON path {path!r}: {problem}"
-            )
+            rep.spec((*where, "paths", path), "CH_BAD_TYPE", f"JSON path {path!r}: {problem}")
             continue
         parts.append(f"{quote_identifier(path)} {path_type}")
     parts += [f"SKIP {quote_identifier(path)}" for path in spec.skip]
