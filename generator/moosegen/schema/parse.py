@@ -7,6 +7,7 @@ IR, resolving references through the shared table, so a record defined in one
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -498,6 +499,15 @@ def _loc(smap: SourceMap, where: JsonPath) -> Loc:
     return Loc(smap.path, line, col)
 
 
+def _json_text_problem(text: str) -> str | None:
+    """Why a json field's default (JSON text, as Avro stores it) is not a JSON object."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return f"the JSON text does not parse: {exc}"
+    return None if isinstance(value, dict) else "the JSON text must be an object, like \"{}\""
+
+
 def default_problem(t: AvroType, value: Any) -> str | None:
     """Why `value` is not a valid Avro default for `t` (None when it is)."""
     if isinstance(t, UnionType):
@@ -527,7 +537,9 @@ def default_problem(t: AvroType, value: Any) -> str | None:
                 else f"expected a number ({n})"
             )
         if n == "string":
-            return None if isinstance(value, str) else "expected a string"
+            if not isinstance(value, str):
+                return "expected a string"
+            return _json_text_problem(value) if t.logical == "json" else None
         if n == "bytes":
             if not isinstance(value, str):
                 return "expected a string of bytes (code points 0-255)"
