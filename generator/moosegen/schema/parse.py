@@ -505,7 +505,7 @@ def _json_text_problem(text: str) -> str | None:
         value = json.loads(text)
     except ValueError as exc:
         return f"the JSON text does not parse: {exc}"
-    return None if isinstance(value, dict) else "the JSON text must be an object, like \"{}\""
+    return None if isinstance(value, dict) else 'the JSON text must be an object, like "{}"'
 
 
 def default_problem(t: AvroType, value: Any) -> str | None:
