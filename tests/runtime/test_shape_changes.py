@@ -174,3 +174,21 @@ def test_invalid_json_text_in_avro_is_dead_lettered_as_invalid(example: Path) ->
     routed, failures = p.route_items(items)
     assert not failures
     assert routed["streamed_events"].rows[0]["stream_id"]
+
+
+def test_the_service_config_carries_extra_fields(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "moosegen.yaml").write_text("namespace: xf\n")
+    (specs / "notes.yaml").write_text(
+        "stream: notes\nfields: {id: string, body: json}\n"
+        "table: {order_by: [id], extra_fields: ignore}\n"
+        "destinations:\n  - {table: strict_notes, order_by: [id]}\n"
+    )
+    build_package(specs, tmp_path, "mg_xf")
+    service = import_models(tmp_path, "mg_xf", "notes").__name__.replace("models", "service")
+    config = __import__(service, fromlist=["CONFIG"]).CONFIG
+    assert {d.name: d.extra_fields for d in config.destinations} == {
+        "notes": "ignore",
+        "strict_notes": "error",
+    }
