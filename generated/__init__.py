@@ -3,9 +3,11 @@
 
 - commands
 - domain_events
+- enriched_events
 - events
 - page_views
 - queries
+- streamed_events
 - versioned_events
 - versioned_events_v2
 """

@@ -22,6 +22,10 @@ Value rules (the model's input form and what fastavro reads and writes):
 - `decimal`: `Decimal` with at most `precision` digits and `scale` decimal places,
   quantized to exactly `scale` places.
 - `fixed`: `bytes` of exactly `size` bytes.
+- `json` (a string with logicalType `json`, or Debezium's `io.debezium.data.Json`): a
+  JSON object (`dict[str, JsonValue]`); in Avro its compact JSON text. The decoder
+  hands the text to the model as `JsonText`, which validation parses, so invalid text
+  is a validation error of that message, not a decoding one.
 """
 
 from __future__ import annotations
@@ -45,9 +49,11 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    JsonValue,
     NaiveDatetime,
     with_config,
 )
@@ -73,6 +79,8 @@ __all__ = [
     "Duration",
     "DurationDict",
     "FixedSize",
+    "JsonObject",
+    "JsonText",
     "TypedProducer",
     "UnknownSchemaError",
     "murmur2",
@@ -173,6 +181,36 @@ UInt32 = Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
 # what the model's UTC normalisation and truncation give.
 RowTimestamp = AwareDatetime
 RowLocalTimestamp = NaiveDatetime
+
+
+class JsonText(str):
+    """The JSON text of an Avro `json` string, as decoded: `JsonObject` parses it. Only
+    this type is parsed; a plain str stays a str (the JSON wire form holds an object)."""
+
+    __slots__ = ()
+
+
+def _parse_json_text(value: Any) -> Any:
+    if type(value) is not JsonText:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "json_text_invalid",
+            "invalid JSON text in an Avro json string: {error}",
+            {"error": str(exc)},
+        ) from None
+
+
+# A free-form JSON object: the guide's `Dict[str, Any]`, restricted to what JSON can
+# hold, so it always has a JSON text (Avro) and a ClickHouse JSON value.
+JsonObject = Annotated[dict[str, JsonValue], BeforeValidator(_parse_json_text)]
+
+
+def json_text(value: Any) -> str:
+    """The compact JSON text of a `JsonObject` value, as Avro carries it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 class Duration(BaseModel):
@@ -356,7 +394,7 @@ def branch_kinds(schema: Any, fullname: str | None = None) -> tuple[str, str]:
     json_kind = _JSON_KIND[kind]
     if logical == "decimal" or (logical and logical.startswith(("date", "time", "local"))):
         json_kind = "string"  # decimals, dates, times and timestamps are JSON strings
-    if logical == "duration":
+    if logical in ("duration", "json"):
         json_kind = "object"
     if logical == "uuid":  # uuid on fixed(16) stays bytes in the model
         return json_kind, "UUID" if kind == "string" else "bytes"
@@ -650,6 +688,8 @@ class _Converters:
             return lambda value: value.quantize(quantum)
         if logical == "uuid":
             return str if kind == "string" else None
+        if logical == "json" and kind == "string":
+            return json_text
         if kind == "enum":
             return lambda value: value.value if isinstance(value, Enum) else value
         if not isinstance(kind, str):
@@ -716,6 +756,8 @@ class _Converters:
             )
         if logical == "duration":
             return _decode_duration
+        if logical == "json" and kind == "string":
+            return JsonText
         if not isinstance(kind, str):
             return self.decoder(kind, namespace)
         return None
@@ -860,6 +902,8 @@ def _matches(schema: Any, value: Any, exact: bool, fullnames: dict[int, str]) ->
         return isinstance(value, _PRIMITIVE_TYPES[schema])
     kind = schema["type"]
     logical = schema.get("logicalType")
+    if logical == "json" and kind == "string":
+        return isinstance(value, dict)
     if logical in _LOGICAL_TYPES and (logical != "uuid" or kind == "string"):
         if logical.startswith("timestamp"):
             return isinstance(value, datetime) and value.tzinfo is not None
@@ -899,6 +943,8 @@ def _matches_decoded(schema: Any, value: Any, fullnames: dict[int, str]) -> bool
         return type(value) is int
     if isinstance(schema, dict) and schema.get("logicalType") == "duration":
         return isinstance(value, bytes) and len(value) == 12
+    if isinstance(schema, dict) and schema.get("logicalType") == "json":
+        return type(value) is str
     return _matches(schema, value, False, fullnames)
 
 

@@ -32,6 +32,9 @@ silently on bad values instead of failing, so every converter validates):
 - Variant(T1, ...): `TypedVariant(value, branch)` for the first branch, in
   declared (Avro) order, that accepts the Python value; clickhouse-connect's own
   dispatch fails on bytes, Decimal, dict and branches sharing a Python type.
+- JSON(...): a dict (a validated JSON object) → its compact JSON text, which both the
+  Native and the Arrow path insert (ClickHouse parses it; a null inside an object is
+  not stored, nulls inside arrays are); a str is taken as JSON text already.
 - Nullable(T), LowCardinality(T): None passes, else T's conversion.
 - None in a non-Nullable Array, Map or Tuple (an Avro `["null", T]` that ClickHouse
   cannot make Nullable; the build warned CH_NULLABLE_COMPOSITE) becomes the type's
@@ -86,8 +89,11 @@ class CHType:
     names: list[str | None] = field(default_factory=list)
     params: list[int | str] = field(default_factory=list)
     enum: list[tuple[str, int]] = field(default_factory=list)
+    raw: str | None = None  # JSON(...)'s settings, typed paths and SKIPs, as written
 
     def __str__(self) -> str:
+        if self.raw is not None:
+            return f"{self.name}({self.raw})"
         if self.enum:
             inner = ", ".join(f"{quote_string(s)} = {n}" for s, n in self.enum)
             return f"{self.name}({inner})"
@@ -189,6 +195,23 @@ class _Tokens:
             else:
                 out.append(ch)
 
+    def group(self) -> str:
+        """The text up to the `)` closing an opened `(`, quotes and nesting respected."""
+        start, depth = self.pos, 0
+        while self.pos < len(self.text):
+            ch = self.text[self.pos]
+            if ch in "'`\"":
+                self.quoted()
+                continue
+            self.pos += 1
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                if depth == 0:
+                    return self.text[start : self.pos - 1].strip()
+                depth -= 1
+        raise ValueError(f"bad ClickHouse type {self.text!r}: unbalanced parentheses")
+
     def number(self) -> int:
         self._skip()
         start = self.pos
@@ -213,6 +236,9 @@ def _parse(tokens: _Tokens) -> CHType:
     if tokens.peek() != "(":
         return node
     tokens.expect("(")
+    if node.name == "JSON":  # `JSON(max_dynamic_paths=N, a.b UInt32, SKIP c)`: kept as text
+        node.raw = tokens.group()
+        return node
     while tokens.peek() != ")":
         ch = tokens.peek()
         if ch == "'":
@@ -285,7 +311,17 @@ def _converter(t: CHType) -> Converter | None:
         return _or_empty(t, _tuple_converter(t))
     if name == "Variant":
         return _variant_converter(t)
+    if name == "JSON":
+        return _json_text
     return None
+
+
+def _json_text(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    raise TypeError(f"JSON needs a dict (a JSON object) or JSON text, got {type(v).__name__}")
 
 
 _COMPOSITES = ("Array", "Map", "Tuple")
@@ -742,6 +778,8 @@ def _bulk(t: CHType) -> Callable[[list[Any]], list[Any] | None] | None:
             return out
 
         return decimals
+    if name == "JSON":
+        return lambda values: list(map(_json_text, values))
     if name in ("Map", "Array"):
         element_type = t.args[1] if name == "Map" else t.args[0]
         container = dict if name == "Map" else list
@@ -846,7 +884,8 @@ def arrow_column_converter(ch_type: str) -> ArrowConverter | None:
     p in 0/3/6/9 → timestamp from the int ticks, Date32/Date → date32,
     Time64(3/6) → time32[ms]/time64[us] from the int ticks, Decimal(P, S) →
     decimal128/256(P, S), Enum8/16 → the symbol as utf8, Array(T) → list,
-    Map(String, V) → map, Nullable/LowCardinality → the inner type (nulls allowed).
+    Map(String, V) → map, JSON → utf8 (its JSON text), Nullable/LowCardinality → the
+    inner type (nulls allowed).
     """
     try:
         pyarrow: Any = importlib.import_module("pyarrow")
@@ -869,6 +908,8 @@ def arrow_column_converter(ch_type: str) -> ArrowConverter | None:
             return pyarrow.Array.from_buffers(fixed16, len(values), [None, pyarrow.py_buffer(data)])
 
         return uuids
+    if t.name == "JSON":  # JSON text, as the column converter made it
+        return functools.partial(pyarrow.array, type=pyarrow.string())
     if t.name == "String":
         utf8, binary = pyarrow.string(), pyarrow.binary()
 

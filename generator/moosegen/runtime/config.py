@@ -38,6 +38,9 @@ class DestinationConfig:
     columns: tuple[ColumnConfig, ...]
     is_default: bool = True
     transform: str | None = None  # 'module:function' for a fan-out destination
+    # A field a hook returns that the destination does not declare: "error" dead-letters
+    # the record (stage transform), "ignore" leaves the field out.
+    extra_fields: str = "error"
 
 
 @dataclass(frozen=True)

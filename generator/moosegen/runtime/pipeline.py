@@ -61,6 +61,18 @@ class RecordTooLarge(ValueError):
     pass
 
 
+class UndeclaredFields(ValueError):
+    """A hook returned fields the destination's schema does not declare."""
+
+    def __init__(self, destination: str, names: list[str]) -> None:
+        self.names = names
+        super().__init__(
+            f"destination {destination!r} does not declare the field(s) {', '.join(names)} "
+            "returned by the transform (declare them in its schema, or set "
+            "extra_fields: ignore)"
+        )
+
+
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a block's values are made.
@@ -107,8 +119,15 @@ class Pipeline:
         )
         self.destinations: list[DestinationConfig] = list(config.destinations)
         self.adapters: dict[str, TypeAdapter[Any]] = {}
+        # The field names (Avro names) each strict destination declares.
+        self.declared: dict[str, frozenset[str]] = {}
         for d in self.destinations:
             self.adapters[d.name] = dests[d.name][1] if d.name in dests else self.rows_adapter
+            if d.extra_fields != "ignore":
+                model = dests[d.name][0] if d.name in dests else self.model
+                self.declared[d.name] = frozenset(
+                    info.alias or attr for attr, info in model.model_fields.items()
+                )
         self.transform = resolve(config.transform, "transform") if config.transform else None
         self.route = resolve(config.route, "route") if config.route else None
         self.sync = resolve(config.sync, "sync") if config.sync else None
@@ -292,7 +311,7 @@ class Pipeline:
     def records_after_transform(self, item: Item) -> list[Any]:
         """The stream transform's output for one item (raises what the hook raises)."""
         if self.transform is None:
-            return [item.model]
+            return [item.row if item.model is None else item.model]
         return _as_list(self.transform(item.model))
 
     def route_items(self, items: Sequence[Item]) -> tuple[dict[str, Routed], list[Failure]]:
@@ -322,15 +341,19 @@ class Pipeline:
                         stage = "destination"
                         hook = self.dest_transforms.get(name)
                         for out in _as_list(hook(record)) if hook else [record]:
-                            outputs.append((name, out))
+                            row = _plain(out)
+                            extra = self._undeclared(name, row)
+                            if extra:
+                                stage = "destination" if hook else "transform"
+                                raise UndeclaredFields(name, extra)
+                            outputs.append((name, row))
                     stage = "transform"
             except Exception as exc:  # noqa: BLE001 - a hook failure is the record's
-                failures.append(
-                    Failure(item.msg, exc, stage, not isinstance(exc, LookupError), item.model)
-                )
+                retryable = not isinstance(exc, (LookupError, UndeclaredFields))
+                failures.append(Failure(item.msg, exc, stage, retryable, item.model))
                 continue
-            for name, out in outputs:
-                routed[name].rows.append(_plain(out))
+            for name, row in outputs:
+                routed[name].rows.append(row)
                 routed[name].items.append(item)
         # Validate every destination's rows with its own generated rules.
         bad: dict[int, Failure] = {}
@@ -357,6 +380,12 @@ class Pipeline:
             failures.extend(bad.values())
         return routed, failures
 
+    def _undeclared(self, destination: str, row: dict[str, Any]) -> list[str]:
+        declared = self.declared.get(destination)
+        if declared is None or row.keys() <= declared:
+            return []
+        return sorted(k for k in row if k not in declared)
+
 
 def _as_list(value: Any) -> list[Any]:
     if value is None:
@@ -376,7 +405,14 @@ def _as_names(value: Any) -> list[str]:
 
 def _plain(value: Any) -> dict[str, Any]:
     if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True)
+        row = value.model_dump(by_alias=True)
+        # `model_copy(update=...)` keeps names the model does not declare as attributes,
+        # which model_dump leaves out: they stay in the row, to be judged, not dropped.
+        fields = type(value).model_fields
+        for name, attr in value.__dict__.items():
+            if name not in fields:
+                row[name] = attr
+        return row
     if isinstance(value, dict):
         return value
     raise TypeError(f"a hook returned {type(value).__name__}; expected a model or a dict")

@@ -7,6 +7,7 @@ IR, resolving references through the shared table, so a record defined in one
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -31,10 +32,13 @@ from moosegen.sourcemap import JsonPath, SourceMap
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 NAMED_KINDS = ("record", "error", "enum", "fixed")
+# Debezium marks a JSON column's string this way instead of with a logical type.
+DEBEZIUM_JSON = "io.debezium.data.Json"
 INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 LOGICAL_BASES: dict[str, tuple[str, ...]] = {
     "decimal": ("bytes", "fixed"),
     "uuid": ("string", "fixed"),
+    "json": ("string",),  # JSON text; the model holds the parsed object
     "date": ("int",),
     "time-millis": ("int",),
     "time-micros": ("long",),
@@ -260,6 +264,8 @@ class SchemaSet:
     ) -> Primitive:
         logical = data.get("logicalType")
         node = Primitive(kind)
+        if logical is None and kind == "string" and data.get("connect.name") == DEBEZIUM_JSON:
+            logical = "json"
         if logical is None:
             return node
         if not self._logical_ok(logical, kind, data, smap, where, size=None):
@@ -493,6 +499,15 @@ def _loc(smap: SourceMap, where: JsonPath) -> Loc:
     return Loc(smap.path, line, col)
 
 
+def _json_text_problem(text: str) -> str | None:
+    """Why a json field's default (JSON text, as Avro stores it) is not a JSON object."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return f"the JSON text does not parse: {exc}"
+    return None if isinstance(value, dict) else 'the JSON text must be an object, like "{}"'
+
+
 def default_problem(t: AvroType, value: Any) -> str | None:
     """Why `value` is not a valid Avro default for `t` (None when it is)."""
     if isinstance(t, UnionType):
@@ -522,7 +537,9 @@ def default_problem(t: AvroType, value: Any) -> str | None:
                 else f"expected a number ({n})"
             )
         if n == "string":
-            return None if isinstance(value, str) else "expected a string"
+            if not isinstance(value, str):
+                return "expected a string"
+            return _json_text_problem(value) if t.logical == "json" else None
         if n == "bytes":
             if not isinstance(value, str):
                 return "expected a string of bytes (code points 0-255)"

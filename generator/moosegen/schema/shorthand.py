@@ -22,6 +22,7 @@ LOGICAL_ALIASES: dict[str, dict[str, Any]] = {
     name: {"type": base, "logicalType": name}
     for name, base in {
         "uuid": "string",
+        "json": "string",
         "date": "int",
         "time-millis": "int",
         "time-micros": "long",

@@ -144,6 +144,7 @@ def load_project(specs_dir: Path) -> Project:
         sources: list[tuple[JsonPath, str | None, dict[str, Any] | None, str, str | None]] = [
             ((), spec.schema_, spec.fields, pascal(spec.stream), spec.description)
         ]
+        sources.append(_table_source(spec))
         sources += [
             (("destinations", i), d.schema_, d.fields, pascal(d.table), None)
             for i, d in enumerate(spec.destinations)
@@ -185,13 +186,19 @@ def load_project(specs_dir: Path) -> Project:
             key=list(spec.key) or keys,
         )
         if spec.table is not False:
+            table_record = built[1][0] if built[1] else record
             stream.destinations.append(
                 Destination(
-                    spec.table.name or stream.package, spec.table, record, None, True, ("table",)
+                    spec.table.name or stream.package,
+                    spec.table,
+                    table_record,
+                    None,
+                    True,
+                    ("table",),
                 )
             )
         for i, dest in enumerate(spec.destinations):
-            own = built[i + 1]
+            own = built[i + 2]
             dest_record = own[0] if own else record
             stream.destinations.append(
                 Destination(
@@ -228,6 +235,19 @@ def _schema_files(specs_dir: Path, diags: list[Diagnostic]) -> list[Path]:
         found += [here / n for n in filenames if n.endswith(".avsc")]
         # A folder named like a schema is reported where a spec names it, not here.
     return [p for p in sorted(found) if _confined(p, root, diags)]
+
+
+def _table_source(
+    spec: StreamSpec,
+) -> tuple[JsonPath, str | None, dict[str, Any] | None, str, str | None]:
+    """The default table's own schema, if it declares one (its record is named after the
+    table, and never after the stream's record)."""
+    if spec.table is False:
+        return (("table",), None, None, "", None)
+    name = pascal(spec.table.name or spec.stream)
+    if name == pascal(spec.stream):
+        name += "Row"
+    return (("table",), spec.table.schema_, spec.table.fields, name, None)
 
 
 def _confined(path: Path, root: Path, diags: list[Diagnostic]) -> bool:

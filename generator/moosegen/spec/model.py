@@ -135,8 +135,19 @@ class TopicSpec(Spec):
     config: dict[str, str | int | float | bool] = {}  # keys and values checked in spec.load
 
 
+class JsonColumnSpec(Spec):
+    """The shape of a JSON column: ClickHouse's JSON type parameters."""
+
+    max_dynamic_paths: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
+    max_dynamic_types: Annotated[StrictInt, Field(ge=0, le=254)] | None = None
+    paths: dict[str, str] = {}  # a path (a.b) with a fixed ClickHouse type
+    skip: list[str] = []  # paths not stored
+    skip_regexp: list[str] = []  # paths matching these are not stored
+
+
 class ColumnSpec(Spec):
     type: str | None = None
+    json_: JsonColumnSpec | None = Field(default=None, alias="json")
     codec: str | None = None
     default: str | None = None
     materialized: str | None = None
@@ -157,6 +168,12 @@ class TableOptions(Spec):
     columns: dict[str, ColumnSpec] = {}
     lineage: StrictBool = False
     allow_destructive: StrictBool = False
+    # The table's own record (default: the stream's); what the transform must return.
+    schema_: str | None = Field(default=None, alias="schema")
+    fields: dict[str, Any] | None = None
+    # A field the transform returns that the table does not declare: the record is
+    # dead-lettered ("error"), or the field is left out ("ignore").
+    extra_fields: Literal["error", "ignore"] = "error"
 
 
 class TableSpec(TableOptions):
@@ -165,8 +182,6 @@ class TableSpec(TableOptions):
 
 class DestinationSpec(TableOptions):
     table: Name
-    schema_: str | None = Field(default=None, alias="schema")
-    fields: dict[str, Any] | None = None
     transform: Hook | None = None
 
 

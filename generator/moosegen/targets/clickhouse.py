@@ -137,7 +137,7 @@ def table_plan(unit: StreamUnit, dest: Destination, cols: list[Column], rep: Rep
     cluster = unit.config.cluster
     if not cols:
         rep.spec(
-            (*where, "schema") if not dest.is_default else ("schema",),
+            ("schema",) if dest.schema is unit.stream.schema else (*where, "schema"),
             "CH_NO_COLUMNS",
             f"table {dest.name!r} would have no columns: its record has no field ClickHouse "
             "can store (add a field, or turn on lineage)",

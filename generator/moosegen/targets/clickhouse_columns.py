@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from moosegen.diagnostics import Diagnostic, Severity
+from moosegen.runtime.chvalues import quote_identifier, quote_string
 from moosegen.schema.ir import Loc, Primitive, Record, UnionType
 from moosegen.spec.load import Destination
-from moosegen.spec.model import ColumnSpec
+from moosegen.spec.model import ColumnSpec, JsonColumnSpec
 from moosegen.targets import StreamUnit
 from moosegen.targets.clickhouse_plan import Column
 from moosegen.targets.clickhouse_types import (
@@ -146,6 +147,8 @@ def _overridden(
             rep.spec((*where, "type"), "CH_BAD_TYPE", f"column type {new_type!r}: {problem}")
         else:
             ch_type = new_type
+    if override.json_ is not None:
+        ch_type = _json_shaped(ch_type, override.json_, (*where, "json"), rep)
     if override.low_cardinality and not ch_type.startswith("LowCardinality("):
         if ch_type.startswith(SORTABLE_LC):
             ch_type = f"LowCardinality({ch_type})"
@@ -174,3 +177,31 @@ def _overridden(
         comment=col.comment if override.comment is None else override.comment,
         codec=values["codec"],
     )
+
+
+def _json_shaped(
+    ch_type: str, spec: JsonColumnSpec, where: tuple[str | int, ...], rep: Reporter
+) -> str:
+    """`JSON` (maybe Nullable) with the spec's parameters, typed paths and skips."""
+    nullable = ch_type.startswith("Nullable(")
+    if (ch_type[9:-1] if nullable else ch_type) != "JSON":
+        rep.spec(where, "CH_JSON_OPTIONS", f"json options apply to a JSON column, not {ch_type}")
+        return ch_type
+    parts = [
+        f"{name}={value}"
+        for name, value in (
+            ("max_dynamic_paths", spec.max_dynamic_paths),
+            ("max_dynamic_types", spec.max_dynamic_types),
+        )
+        if value is not None
+    ]
+    for path, path_type in spec.paths.items():
+        problem = type_problem(path_type) if path else "an empty path"
+        if problem:
+            rep.spec((*where, "paths", path), "CH_BAD_TYPE", f"JSON path {path!r}: {problem}")
+            continue
+        parts.append(f"{quote_identifier(path)} {path_type}")
+    parts += [f"SKIP {quote_identifier(path)}" for path in spec.skip]
+    parts += [f"SKIP REGEXP {quote_string(pattern)}" for pattern in spec.skip_regexp]
+    shaped = f"JSON({', '.join(parts)})" if parts else "JSON"
+    return f"Nullable({shaped})" if nullable else shaped

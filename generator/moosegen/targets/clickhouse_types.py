@@ -41,6 +41,7 @@ TYPE_TABLE: dict[tuple[str, str | None], str] = {
     ("bytes", None): "String",
     ("string", None): "String",
     ("string", "uuid"): "UUID",
+    ("string", "json"): "JSON",
     ("int", "date"): "Date32",
     ("int", "time-millis"): "Time64(3)",
     ("long", "time-micros"): "Time64(6)",

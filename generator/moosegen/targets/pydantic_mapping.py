@@ -65,6 +65,14 @@ TABLE: tuple[Row, ...] = (
         "at most P digits, S decimal places, P-S integer digits; quantized to S places",
     ),
     Row("string + uuid", "UUID", "uuid.UUID", "string"),
+    Row(
+        "string + json (also Debezium's io.debezium.data.Json)",
+        "avro_codec.JsonObject",
+        "dict[str, JsonValue]",
+        "object",
+        "a JSON object at the top, any JSON value inside (the guide's Dict[str, Any]); "
+        "Avro carries its JSON text: invalid text makes the message invalid",
+    ),
     Row("int + date", "date", "datetime.date", '"YYYY-MM-DD"'),
     Row(
         "int + time-millis",
@@ -182,6 +190,7 @@ TABLE: tuple[Row, ...] = (
 
 LOGICAL = {
     "uuid": "UUID",
+    "json": "avro_codec.JsonObject",
     "date": "date",
     "time-millis": "avro_codec.TimeMillis",
     "time-micros": "avro_codec.TimeMicros",
@@ -568,6 +577,8 @@ def input_value(t: AvroType, value: Any) -> Any:
         logical = t.logical  # the parser keeps only valid logical types
         if t.name in ("float", "double"):
             return float(value)
+        if logical == "json":
+            return json.loads(value)  # an Avro default is the JSON text
         if logical == "decimal":
             unscaled = int.from_bytes(value.encode("latin-1"), "big", signed=True)
             return Decimal(unscaled).scaleb(-(t.scale or 0))

@@ -67,6 +67,7 @@ class DestinationPlan:
     is_default: bool
     transform: str | None
     columns: tuple[ColumnPlan, ...]
+    extra_fields: str = "error"  # a field a hook returns that the table lacks: error | ignore
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def destination_plan(dest: Destination, columns: Sequence[TableColumn]) -> Desti
         name=dest.name,
         is_default=dest.is_default,
         transform=dest.transform,
+        extra_fields=dest.options.extra_fields,
         columns=tuple(
             ColumnPlan(
                 name=c.name,
