@@ -63,6 +63,9 @@ def _code_positions(trees: list[ast.Module]) -> dict[str, set[int | None]]:
                 names = [f.target.id for f in fields if isinstance(f.target, ast.Name)]
                 if "code" in names:
                     add(node.name, names.index("code"))
+                for init in node.body:  # a class called with its __init__'s arguments
+                    if isinstance(init, ast.FunctionDef) and init.name == "__init__":
+                        add(node.name, _code_index(init.args, method=True))
                 for f in fields:
                     if isinstance(f.value, ast.Lambda) and isinstance(f.target, ast.Name):
                         add(f.target.id, _code_index(f.value.args, method=False))

@@ -52,6 +52,15 @@ _SPEC = _codes(
         "SCHEMA_AND_FIELDS": "a stream gives both 'schema:' and 'fields:'",
         "MISSING_SCHEMA": "a stream gives neither 'schema:' nor 'fields:'",
         "FILE_NOT_FOUND": "the schema file a spec names does not exist",
+        "FILE_UNREADABLE": "a spec, schema or folder cannot be read (permissions, I/O error)",
+        "FILE_TOO_LARGE": "a spec or schema file is over the 16 MiB limit",
+        "NOT_A_FILE": "a path that must be a regular file is a folder, FIFO, device or socket",
+        "BAD_PATH": "a path (schema:, output:) with characters or a form moosegen refuses",
+        "CONTROL_CHARACTER": "a control character or lone surrogate in a spec or schema text",
+        "TOO_DEEP": "YAML or JSON nested deeper than 64 levels",
+        "TOO_LARGE": "a YAML document with more than 100,000 nodes",
+        "YAML_ALIAS_BOMB": "a YAML alias that refers to itself or expands past the node limit",
+        "YAML_BAD_VALUE": "a YAML scalar Python cannot convert (a bad date, a huge integer)",
         "PATH_ESCAPE": "a schema path leads outside the specs folder",
         "NOT_A_RECORD": "a stream's schema is not an Avro record at the top level",
         "UNKNOWN_FIELD": "a key, order_by, engine column or column override names no field",
@@ -109,6 +118,7 @@ _CLICKHOUSE = (
             "CH_FIELD_WITHOUT_DEFAULT": "a migration adds a non-Nullable column without a default",
             "CH_TYPE_NOT_MIGRATABLE": "a column type change ClickHouse cannot convert in place",
             "CH_NO_COLUMNS": "a table would have no column ClickHouse can store",
+            "CH_JSON_OPTIONS": "JSON column options on a column that is not JSON, or invalid ones",
         },
     ),
     *_codes(
@@ -192,6 +202,12 @@ _PIPELINE = (
     ),
     Code("NOT_UNICODE", "TEMPLATE", "error", "a template produced text that is not Unicode"),
     Code("FORMAT_FAILED", "TEMPLATE", "error", "the pinned ruff could not format generated code"),
+    Code(
+        "GENERATED_INVALID",
+        "TEMPLATE",
+        "error",
+        "a generated Python file does not compile (nothing is written)",
+    ),
 )
 
 CODES: tuple[Code, ...] = (*_SPEC, *_SCHEMA, *_CLICKHOUSE, *_COMPAT, *_PIPELINE)

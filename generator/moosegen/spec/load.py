@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -431,26 +431,39 @@ def _schema_source(
     return lowered.schema, lowered.smap, lowered.keys
 
 
+class PathProblem(NamedTuple):
+    code: str
+    message: str
+
+
 def _schema_path_problem(
     root: Path, spec_path: Path, schema_file: str, avsc_docs: dict[Path, Any]
-) -> tuple[str, str] | tuple[()] | None:
+) -> PathProblem | tuple[()] | None:
     """Why `schema:` cannot be used: (code, message); () when it loaded; None when the
     file itself failed to load (and said so)."""
     if bad_character(schema_file) or not schema_file:
-        return "BAD_PATH", f"invalid schema path {schema_file!r}"
+        return PathProblem(code="BAD_PATH", message=f"invalid schema path {schema_file!r}")
     target = real(spec_path.parent / schema_file)
     if Path(schema_file).is_absolute() or not target.is_relative_to(root):
-        return "PATH_ESCAPE", f"schema path {schema_file!r} leaves the specs folder"
+        return PathProblem(
+            code="PATH_ESCAPE", message=f"schema path {schema_file!r} leaves the specs folder"
+        )
     if target in avsc_docs:
         return ()
     if target.is_relative_to(root / REGISTRY_DIR):
-        return "PATH_ESCAPE", f"schema path {schema_file!r} is inside the registry folder"
+        return PathProblem(
+            code="PATH_ESCAPE", message=f"schema path {schema_file!r} is inside the registry folder"
+        )
     if not os.path.lexists(target):
-        return "FILE_NOT_FOUND", f"schema file {schema_file!r} not found"
+        return PathProblem(code="FILE_NOT_FOUND", message=f"schema file {schema_file!r} not found")
     if target.is_dir():
-        return "NOT_A_FILE", f"schema path {schema_file!r} is a folder, not a file"
+        return PathProblem(
+            code="NOT_A_FILE", message=f"schema path {schema_file!r} is a folder, not a file"
+        )
     if target.suffix != ".avsc":
-        return "FILE_NOT_FOUND", f"schema file {schema_file!r} must end in .avsc"
+        return PathProblem(
+            code="FILE_NOT_FOUND", message=f"schema file {schema_file!r} must end in .avsc"
+        )
     return None
 
 
