@@ -25,7 +25,7 @@ from moosegen.compat import CompatResult, SchemaError
 from moosegen.compat.jsonschema_codes import INVERSE, JSON_SCHEMA_CODES
 from moosegen.compat.jsonschema_doc import Document, load_document
 from moosegen.compat.jsonschema_rules import PairChecker
-from moosegen.compat.modes import Mode, findings_over_history, parse_mode
+from moosegen.compat.modes import Mode, findings_over_history, parse_mode, restated
 from moosegen.compat.rules import Finding
 
 __all__ = [
@@ -57,20 +57,9 @@ def can_read(reader: Any, writer: Any) -> bool:
 
 
 def _restate(f: Finding, *, candidate_reads: bool, version: int) -> Finding:
-    if candidate_reads:
-        code, path, loc = f.code, f.reader_path, f.reader_loc
-        direction = f"the new schema rejects data valid under version {version}"
-    else:
-        code, path, loc = INVERSE[f.code], f.writer_path, f.writer_loc
-        direction = f"version {version} rejects data valid under the new schema"
-    return f.with_(
-        code=code,
-        category=JSON_SCHEMA_CODES[code][0],
-        path=path,
-        loc=loc,
-        against_version=version,
-        message=f"{direction}: {f.message}",
-    )
+    code = f.code if candidate_reads else INVERSE[f.code]
+    verb = "rejects data valid under"
+    return restated(f, candidate_reads, version, code, JSON_SCHEMA_CODES[code][0], verb)
 
 
 def check(candidate: Any, history: Sequence[Any], mode: Mode | str) -> CompatResult:

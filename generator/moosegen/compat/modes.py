@@ -91,23 +91,31 @@ def parse_mode(mode: Mode | str) -> Mode:
         ) from None
 
 
-def _restate(f: Finding, *, candidate_reads: bool, version: int | None) -> Finding:
+def restated(
+    f: Finding, candidate_reads: bool, version: int | None, code: str, category: str, verb: str
+) -> Finding:
+    """A pairwise finding said from the candidate's side, against `version`; `verb` says
+    what a reader does to data it cannot take ("cannot read data written with")."""
     if candidate_reads:
-        code = _AS_READER.get(f.code, f.code)
         path, loc = f.reader_path, f.reader_loc
-        direction = f"the new schema cannot read data written with version {version}"
+        direction = f"the new schema {verb} version {version}"
     else:
-        code = _AS_WRITER.get(f.code, f.code)
         path, loc = f.writer_path, f.writer_loc
-        direction = f"version {version} cannot read data written with the new schema"
+        direction = f"version {version} {verb} the new schema"
     return f.with_(
         code=code,
-        category=MODE_RULES[code][0],
+        category=category,
         path=path,
         loc=loc,
         against_version=version,
         message=f"{direction}: {f.message}",
     )
+
+
+def _restate(f: Finding, *, candidate_reads: bool, version: int | None) -> Finding:
+    code = (_AS_READER if candidate_reads else _AS_WRITER).get(f.code, f.code)
+    verb = "cannot read data written with"
+    return restated(f, candidate_reads, version, code, MODE_RULES[code][0], verb)
 
 
 S = TypeVar("S")
