@@ -22,8 +22,8 @@ NASTY = [
     "'); DROP--",
     "line\nbreak",
     f"x\n{MARKER}\nDROP TABLE m",
-    "tab\tcr\r",
-    "\x00nul",
+    "tab\tline\nfeed",
+    "line\u2028separator",
     "é ü 漢字 🙂",
     "\\'",
 ]
@@ -47,6 +47,22 @@ def _avsc(doc: str, default: str) -> str:
             ],
         }
     )
+
+
+@pytest.mark.parametrize("text", ["tab\tcr\r", "\x00nul", "nel\x85"])
+def test_control_characters_in_docs_are_refused_at_their_line(text: str, tmp_path: Path) -> None:
+    quoted = json.dumps(text)
+    specs = write_specs(
+        tmp_path / "specs",
+        {
+            "m.yaml": f"stream: m\ndescription: {quoted}\nschema: m.avsc\nkey: [id]\n",
+            "m.avsc": _avsc("ok", "x"),
+        },
+    )
+    errors = [d for d in diagnostics_of(specs) if d.severity == "error"]
+    assert [(d.code, d.path.endswith("m.yaml"), d.line) for d in errors] == [
+        ("CONTROL_CHARACTER", True, 2)
+    ], [d.text() for d in errors]
 
 
 @pytest.mark.parametrize("text", NASTY)
