@@ -319,9 +319,11 @@ def class_names(roots: list[Record]) -> dict[str, str]:
     # A class never takes a field's name either: in a class body the field would shadow
     # it (`RESOURCE: list[RESOURCE] | None = None` reads the field's own default).
     # Nor a builtin's: annotations say `list[...]`, `dict[...]`, `str`.
-    taken = set(MODULE_NAMES) | set(dir(builtins)) | {
-        f.name for n in named.values() if isinstance(n, Record) for f in n.fields
-    }
+    taken = (
+        set(MODULE_NAMES)
+        | set(dir(builtins))
+        | {f.name for n in named.values() if isinstance(n, Record) for f in n.fields}
+    )
     out: dict[str, str] = {}
     for full in sorted(named):
         n = named[full]
