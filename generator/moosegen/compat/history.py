@@ -143,7 +143,8 @@ def validate_registry(specs_dir: Path) -> list[Diagnostic]:
     if diags:
         return diags
     index_path = root / INDEX
-    entries: dict[str, list[tuple[int, str | None]]] = {}  # subject -> (version, fingerprint)
+    # subject -> (version, fingerprint, schema type)
+    entries: dict[str, list[tuple[int, str | None, str]]] = {}
     if os.path.lexists(index_path):
         _check_index(index_path, entries, diags)
     for subject_dir in sorted(root.iterdir()):
@@ -154,13 +155,17 @@ def validate_registry(specs_dir: Path) -> list[Diagnostic]:
             continue
         if subject_dir.name not in entries:
             entries[subject_dir.name] = [
-                (int(m.group(1)), None)
+                (int(m.group(1)), None, "AVRO")
                 for p in sorted(subject_dir.iterdir())
                 if (m := _VERSION_FILE.match(p.name))
             ]
     for subject, versions in sorted(entries.items()):
-        for version, fingerprint in versions:
-            _check_version_file(root / subject / f"v{version}.avsc", fingerprint, diags)
+        for version, fingerprint, schema_type in versions:
+            path = root / subject / _file_name(version, schema_type)
+            if schema_type == "JSON":
+                _check_json_version_file(path, fingerprint, diags)
+            else:
+                _check_version_file(path, fingerprint, diags)
     return diags
 
 
@@ -172,7 +177,7 @@ def _shown(path: Path) -> str:
 
 
 def _check_index(
-    path: Path, entries: dict[str, list[tuple[int, str | None]]], diags: list[Diagnostic]
+    path: Path, entries: dict[str, list[tuple[int, str | None, str]]], diags: list[Diagnostic]
 ) -> None:
     from moosegen.sourcemap import LoadError, load_json
     from moosegen.spec.files import SourceFileError, read_text
@@ -200,15 +205,22 @@ def _check_index(
         if not isinstance(versions, list):
             refuse((subject,), "a subject must list its versions")
             continue
-        good: list[tuple[int, str | None]] = []
+        good: list[tuple[int, str | None, str]] = []
         for i, entry in enumerate(versions):
             where: tuple[str | int, ...] = (subject, i)
             if not isinstance(entry, dict) or not _ENTRY_KEYS <= set(entry) <= _ENTRY_KEYS | {
-                "registry_ids"
+                "registry_ids",
+                "schema_type",
             }:
                 refuse(
-                    where, "a version entry has 'version', 'id', 'fingerprint' (and 'registry_ids')"
+                    where,
+                    "a version entry has 'version', 'id', 'fingerprint' (and 'registry_ids', "
+                    "'schema_type')",
                 )
+                break
+            schema_type = entry.get("schema_type", "AVRO")
+            if schema_type not in ("AVRO", "JSON"):
+                refuse((*where, "schema_type"), "'schema_type' is AVRO or JSON")
                 break
             pushed = entry.get("registry_ids", {})
             if not isinstance(pushed, dict) or not all(_positive_int(v) for v in pushed.values()):
@@ -226,7 +238,7 @@ def _check_index(
                 refuse((*where, "fingerprint"), f"not a 16-digit hex fingerprint: {fingerprint!r}")
             else:
                 ids[schema_id] = (*where, "id")
-                good.append((number, fingerprint))
+                good.append((number, fingerprint, schema_type))
                 continue
             break  # later versions of this subject cannot be trusted either
         else:
@@ -285,6 +297,24 @@ def _check_version_file(path: Path, fingerprint: str | None, diags: list[Diagnos
                 f"{fingerprint} of {INDEX}",
             )
         )
+
+
+def _check_json_version_file(path: Path, fingerprint: str | None, diags: list[Diagnostic]) -> None:
+    """A registered JSON Schema version: there, JSON, with the fingerprint of the index."""
+    from moosegen.sourcemap import LoadError, load_json
+    from moosegen.spec.files import SourceFileError, read_text
+
+    shown = _shown(path)
+    try:
+        text = read_text(path, shown)
+        load_json(text, shown)
+    except (SourceFileError, LoadError) as exc:
+        diags.append(replace(exc.diagnostic, code="REGISTRY_INVALID"))
+        return
+    found = json_schema_fingerprint(text)
+    if fingerprint is not None and found != fingerprint:
+        message = f"the schema's fingerprint {found} is not the {fingerprint} of {INDEX}"
+        diags.append(Diagnostic(shown, 1, 1, "error", "REGISTRY_INVALID", message))
 
 
 def _check_subject(subject: str) -> None:
