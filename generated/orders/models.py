@@ -24,7 +24,7 @@ from pydantic import (
 
 from .._runtime import json_codec
 
-SCHEMA_ID = 10
+SCHEMA_ID = 12
 SCHEMA_JSON = """\
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -114,7 +114,7 @@ SCHEMA_JSON = """\
 FINGERPRINT_HEX = "76884c87885d0e61"
 # Every registered version of the subject (its JSON Schema), by schema id.
 WRITER_SCHEMAS: dict[int, str] = {
-    10: SCHEMA_JSON,
+    12: SCHEMA_JSON,
 }
 KEY_FIELDS: tuple[str, ...] = ("order_id",)
 PARTITION_KEY_FIELDS: tuple[str, ...] = ()
