@@ -5,6 +5,7 @@
 - domain_events
 - enriched_events
 - events
+- orders
 - page_views
 - queries
 - streamed_events

@@ -53,6 +53,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     JsonValue,
     NaiveDatetime,
     with_config,
@@ -286,6 +287,22 @@ class DecimalDigits:
                 _decimal_text, when_used="json"
             ),
         )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        """What the JSON wire takes (the stream's schema.json): a number below 10**(P-S)
+        in magnitude, a multiple of 10**-S, or a plain decimal string with at most P-S
+        significant digits before the point and S after it."""
+        whole = self.precision - self.scale
+        number: dict[str, Any] = {
+            "type": "number",
+            "exclusiveMinimum": -(10**whole),
+            "exclusiveMaximum": 10**whole,
+            "multipleOf": float(self.quantum) if self.scale else 1,
+        }
+        pattern = rf"^(?=[^0-9]*[0-9])[+-]?0*[0-9]{{0,{whole}}}(\.[0-9]{{0,{self.scale}}}0*)?$"
+        return {"anyOf": [number, {"type": "string", "pattern": pattern}]}
 
 
 def _decimal_text(value: Decimal) -> str:

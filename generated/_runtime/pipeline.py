@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, Json, TypeAdapter, ValidationError
 from .avro_codec import CONFIG
 from .config import DestinationConfig, ServiceConfig
 from .hooks import resolve
+from .json_codec import unframe
 from .registry import RegistryUnavailable, SchemaRegistry, WriterResolver
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
@@ -113,6 +114,8 @@ class Pipeline:
         self.model: type[BaseModel] = models.MODEL
         self.rows_adapter: TypeAdapter[Any] = models.ROWS
         self.payloads_adapter = payloads_adapter(self.rows_adapter)
+        # Confluent-framed JSON may carry any registered version's id.
+        self.json_ids = frozenset(getattr(models, "WRITER_SCHEMAS", {}))
         self.max_message_bytes = max_message_bytes
         dests: dict[str, tuple[type[BaseModel], TypeAdapter[Any]]] = dict(
             getattr(models, "DESTINATIONS", {})
@@ -201,7 +204,15 @@ class Pipeline:
             return self._json_rows(payloads)
         return self._avro_rows(payloads)
 
+    def _unframed(self, value: Any) -> Any:
+        """The JSON of a Confluent-framed value; a bad frame stays, for `_judge_json`."""
+        if isinstance(value, bytes) and value.startswith(CONFLUENT_MAGIC):
+            with contextlib.suppress(ValueError):
+                return unframe(value, self.json_ids)
+        return value
+
     def _json_rows(self, payloads: Sequence[Any]) -> tuple[list[dict[str, Any]], list[int]]:
+        payloads = [self._unframed(p) for p in payloads]
         limit = self.max_message_bytes
         at = [k for k, p in enumerate(payloads) if isinstance(p, bytes) and 0 < len(p) <= limit]
         whole = len(at) == len(payloads)
@@ -278,6 +289,7 @@ class Pipeline:
         p = m.value()
         try:
             self._check_size(p)
+            p = unframe(p, self.json_ids)  # says why a frame is bad
             rows = self.rows_adapter.validate_json(b"[" + p + b"]")
             if len(rows) != 1:
                 raise ValueError("payload is not exactly one JSON value")

@@ -6,18 +6,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from moosegen import compat, pyformat, render, verify
+from moosegen import compat, pyformat, render, verify, wire_schema
+from moosegen.compat import jsonschema
 from moosegen.compat.history import (
     LocalRegistry,
     PlannedVersion,
     RegisteredVersion,
     RegistryError,
+    json_schema_fingerprint,
 )
 from moosegen.diagnostics import Diagnostic, has_errors
 from moosegen.output import MANIFEST, manifest
 from moosegen.plan import StreamPlan, plan_stream, render_jobs
 from moosegen.schema.canonical import normalized_form
 from moosegen.schema.ir import Loc, Record
+from moosegen.schema.shorthand import pascal
+from moosegen.spec import jsonschema_stream
 from moosegen.spec.load import REGISTRY_DIR, LoadedStream, Project, load_project
 from moosegen.targets import RenderJob, SchemaVersion, StreamUnit
 
@@ -59,7 +63,7 @@ def load_units(specs_dir: Path, baseline: Baseline | None = None) -> Units:
     """Load every spec and check each schema change; no target runs, nothing is rendered.
     Units come back only when there is no error."""
     project = load_project(specs_dir)
-    diags = list(project.diagnostics)
+    diags = list(project.diagnostics) + _json_schema_problems(project)
     if has_errors(diags):
         return Units(diags, project)
     registry = LocalRegistry(specs_dir)
@@ -153,6 +157,21 @@ def generate(
         return BuildResult(diags, project=project)
     files.update({name: text.encode("utf-8") for name, text in formatted.items()})
     files.update(runtime_files())
+    try:
+        models = (
+            _builtin_models(jobs)
+            if user_templates is not None
+            else {
+                u.stream.package: files[f"{u.stream.package}/models.py"].decode("utf-8")
+                for u in units
+            }
+        )
+        headers = {u.stream.package: u.header for u in units}
+        files.update(wire_schema.wire_schemas(models, runtime_files(), headers))
+    except (wire_schema.WireSchemaError, render.TemplateFailure) as exc:
+        where = sources.get(str(exc).split("/")[0], "")
+        diags.append(Diagnostic(where, 1, 1, "error", "WIRE_SCHEMA_FAILED", str(exc), "TEMPLATE"))
+        return BuildResult(diags, project=project)
     streams = {
         u.stream.package: {
             "spec": u.stream.source,
@@ -167,15 +186,55 @@ def generate(
     )
 
 
+def _json_schema_problems(project: Project) -> list[Diagnostic]:
+    """What the JSON Schema engine finds wrong in each JSON Schema stream's schema, and a
+    wire format other than JSON for one."""
+    out: list[Diagnostic] = []
+    for stream in project.streams:
+        if stream.json_schema is not None:
+            if stream.spec.format != "json":
+                message = "a JSON Schema stream's messages are JSON: use `format: json`"
+                out.append(stream.smap.diag(("format",), "BAD_VALUE", message))
+            source = stream.json_schema
+            try:
+                jsonschema.load_document((source.text, source.path), source.path)
+            except compat.SchemaError as exc:
+                out += exc.diagnostics
+    return out
+
+
+def _builtin_models(jobs: list[RenderJob]) -> dict[str, str]:
+    """Every stream's models.py as the built-in templates lay it out (unformatted)."""
+    env = render.environment(None)
+    return {
+        job.output.split("/")[0]: render.render(env, job.template, job.context)
+        for job in jobs
+        if job.output.endswith("/models.py")
+    }
+
+
 def _plan_versions(project: Project, registry: LocalRegistry) -> dict[str, PlannedVersion]:
     """The new version of every subject whose schema changed, with distinct new ids."""
     planned: dict[str, PlannedVersion] = {}
     for stream in sorted(project.streams, key=lambda s: s.subject):
-        plan = registry.plan(stream.subject, stream.schema)
+        if stream.json_schema is not None:
+            plan = registry.plan_json(stream.subject, stream.json_schema.text)
+        else:
+            plan = registry.plan(stream.subject, stream.schema)
         if plan is not None:
             # Each plan sees the same registry; ids go up one per new version of this build.
             planned[stream.subject] = replace(plan, id=plan.id + len(planned))
     return planned
+
+
+def is_current(stream: LoadedStream, version: RegisteredVersion) -> bool:
+    """Is `version` the stream's own schema (the same JSON Schema, or Avro normal form)?"""
+    if stream.json_schema is not None:
+        own = json_schema_fingerprint(stream.json_schema.text)
+        return version.schema_type == "JSON" and version.fingerprint == own
+    if version.schema_type != "AVRO":
+        return False
+    return normalized_form(compat.load_schema(version)) == normalized_form(stream.schema)
 
 
 def compat_findings(
@@ -185,7 +244,11 @@ def compat_findings(
     candidate: RegisteredVersion | None = None,
 ) -> list[Diagnostic]:
     """Located findings of `candidate` (default: the spec's schema) joining `history`."""
-    result = compat.check(stream.schema if candidate is None else candidate, history, mode)
+    if stream.json_schema is not None:
+        own = (stream.json_schema.text, stream.json_schema.path)
+        result = jsonschema.check(own if candidate is None else candidate, history, mode)
+    else:
+        result = compat.check(stream.schema if candidate is None else candidate, history, mode)
     where = stream.schema_smap.path if candidate is None else candidate.path
     subject = history[-1].subject if history else stream.subject  # a live one: <topic>-value
     out = []
@@ -252,17 +315,42 @@ def _versions(
             v.version,
             registry_ids.get(v.version, v.id),
             v.fingerprint,
-            _record(compat.load_schema(v)),
+            _registered_record(stream, v),
+            v.schema_json if v.schema_type == "JSON" else None,
         )
         for v in registered
     ]
+    own_json = stream.json_schema.text if stream.json_schema is not None else None
     if planned is not None:
-        out.append(SchemaVersion(planned.version, planned.id, planned.fingerprint, stream.schema))
+        out.append(
+            SchemaVersion(
+                planned.version,
+                planned.id,
+                planned.fingerprint,
+                stream.schema,
+                planned.schema_json if own_json is not None else None,
+            )
+        )
     else:
         last = out[-1]
-        assert normalized_form(last.schema) == normalized_form(stream.schema)
+        if own_json is None:
+            assert normalized_form(last.schema) == normalized_form(stream.schema)
         out[-1] = replace(last, schema=stream.schema)
     return out
+
+
+def _registered_record(stream: LoadedStream, version: RegisteredVersion) -> Record:
+    if version.schema_type != "JSON":
+        return _record(compat.load_schema(version))
+    try:
+        return jsonschema_stream.registered_record(
+            version.schema_json,
+            version.path or stream.subject,
+            pascal(stream.name),
+            stream.namespace,
+        )
+    except ValueError as exc:
+        raise RegistryError(f"{version.path}: {exc}") from None
 
 
 def _record(node: object) -> Record:
@@ -278,7 +366,7 @@ def spec_inputs(specs_dir: Path) -> dict[str, bytes]:
         f"{specs_dir.resolve().name}/{p.relative_to(specs_dir).as_posix()}": p.read_bytes()
         for p in sorted(specs_dir.rglob("*"))
         if p.is_file()
-        and p.suffix in (".yaml", ".yml", ".avsc")
+        and p.suffix in (".yaml", ".yml", ".avsc", ".json")
         and p.relative_to(specs_dir).parts[0] != REGISTRY_DIR
     }
 

@@ -17,6 +17,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from moosegen import pyformat, render
@@ -56,6 +57,9 @@ def input_key(
 ) -> str:
     """One hash over every input of the output (file names and contents)."""
     digest = hashlib.sha256(pyformat.RUFF_VERSION.encode())
+    # Third-party code that shapes the output: JSON Schema streams' models, schema.json.
+    for package in ("datamodel-code-generator", "pydantic"):
+        digest.update(f"\0{package}=={metadata.version(package)}".encode())
     roots = [
         ("specs", specs_dir),
         ("generator", generator_root),

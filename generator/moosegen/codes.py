@@ -85,6 +85,8 @@ _SCHEMA = (
             "SHORTHAND_BAD_FIELDS": "the YAML shorthand's 'fields' is not a mapping",
             "SHORTHAND_UNKNOWN_KEY": "a field option the YAML shorthand does not have",
             "JSON_SCHEMA_INVALID": "a JSON Schema document is malformed or uses a keyword wrongly",
+            "JSONSCHEMA_UNMAPPABLE": "a JSON Schema stream's construct has no ClickHouse column",
+            "JSONSCHEMA_MODELS_FAILED": "datamodel-code-generator refused a stream's JSON Schema",
         },
     ),
     Code(
@@ -207,6 +209,12 @@ _PIPELINE = (
         "TEMPLATE",
         "error",
         "a generated Python file does not compile (nothing is written)",
+    ),
+    Code(
+        "WIRE_SCHEMA_FAILED",
+        "TEMPLATE",
+        "error",
+        "a generated models.py could not be imported to write the stream's schema.json",
     ),
 )
 

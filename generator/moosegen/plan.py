@@ -10,8 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moosegen.diagnostics import Diagnostic
-from moosegen.targets import RenderJob, StreamUnit, clickhouse, pydantic, service, topics
+from moosegen.targets import (
+    RenderJob,
+    StreamUnit,
+    clickhouse,
+    pydantic,
+    pydantic_jsonschema,
+    service,
+    topics,
+)
 from moosegen.targets.clickhouse_plan import ClickHousePlan
+from moosegen.targets.pydantic_jsonschema import JsonSchemaModelsPlan
 from moosegen.targets.pydantic_plan import ModelsPlan
 from moosegen.targets.service import ServicePlan
 from moosegen.targets.topics import TopicsPlan
@@ -20,7 +29,7 @@ from moosegen.targets.topics import TopicsPlan
 @dataclass(frozen=True)
 class StreamPlan:
     unit: StreamUnit  # the stream, the project config, every schema version (parsed once)
-    models: ModelsPlan
+    models: ModelsPlan | JsonSchemaModelsPlan  # a JSON Schema stream's: datamodel-code-generator's
     clickhouse: ClickHousePlan
     topics: TopicsPlan
     service: ServicePlan
@@ -36,7 +45,11 @@ def plan_stream(unit: StreamUnit, diags: list[Diagnostic]) -> StreamPlan:
     columns = {t.name: t.columns for t in tables.tables}
     return StreamPlan(
         unit=unit,
-        models=pydantic.plan(unit, diags),
+        models=(
+            pydantic_jsonschema.plan(unit, diags)
+            if unit.stream.json_schema is not None
+            else pydantic.plan(unit, diags)
+        ),
         clickhouse=tables,
         topics=topics_plan,
         service=service.plan(unit, diags, columns, topics_plan),
@@ -46,8 +59,13 @@ def plan_stream(unit: StreamUnit, diags: list[Diagnostic]) -> StreamPlan:
 def render_jobs(plan: StreamPlan) -> list[RenderJob]:
     header = plan.header
     package = plan.unit.stream.package
+    models = (
+        pydantic_jsonschema.render_jobs(plan.models, package, header)
+        if isinstance(plan.models, JsonSchemaModelsPlan)
+        else pydantic.render_jobs(plan.models, package, header)
+    )
     return [
-        *pydantic.render_jobs(plan.models, package, header),
+        *models,
         *(clickhouse.render_jobs(plan.clickhouse, header) if plan.clickhouse.tables else []),
         *topics.render_jobs(plan.topics, package, header),
         *service.render_jobs(plan.service, header),

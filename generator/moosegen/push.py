@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from moosegen.build import compat_findings
-from moosegen.compat import load_schema
+from moosegen.build import compat_findings, is_current
 from moosegen.compat.history import (
     LocalRegistry,
     RegisteredVersion,
@@ -21,7 +20,6 @@ from moosegen.compat.history import (
 )
 from moosegen.diagnostics import Diagnostic
 from moosegen.runtime.registry import RegistryRefused
-from moosegen.schema.canonical import normalized_form
 from moosegen.spec.load import LoadedStream, Project
 
 
@@ -56,9 +54,7 @@ def _push_streams(
 ) -> None:
     for stream in sorted(project.streams, key=lambda s: s.subject):
         versions = local.versions(stream.subject)
-        if not versions or normalized_form(stream.schema) != normalized_form(
-            load_schema(versions[-1])
-        ):
+        if not versions or not is_current(stream, versions[-1]):
             result.diagnostics.append(
                 _at_schema(
                     stream,
@@ -88,10 +84,10 @@ def _push_stream(
         client.set_compatibility(subject, mode)
         result.changes.append(f"set compatibility of {subject} to {mode}")
     for version in versions:
-        found = client.lookup(subject, version.schema_json)
+        found = client.lookup(subject, version.schema_json, version.schema_type)
         if found is None:
             try:
-                found = client.register(subject, version.schema_json)
+                found = client.register(subject, version.schema_json, version.schema_type)
             except RegistryError as exc:
                 if not (isinstance(exc.problem, RegistryRefused) and exc.problem.incompatible):
                     raise
@@ -133,7 +129,7 @@ def _refused(
     """The registry's 409, at the schema's location, with moosegen's own located findings
     against the registry's history of the subject."""
     live = client.versions(registry_subject(stream))
-    current = normalized_form(load_schema(version)) == normalized_form(stream.schema)
+    current = is_current(stream, version)
     findings = compat_findings(stream, live, mode, None if current else version)
     verdict = (
         "moosegen's own check agrees" if findings else "moosegen's own check finds it compatible"

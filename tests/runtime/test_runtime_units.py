@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import types
 import uuid
 from typing import Any
 
@@ -157,3 +158,24 @@ def test_batch_validation_falls_back_per_message() -> None:
         1: "decode", 2: "validate", 3: "decode", 4: "decode"}
     items, failures = p.decode([Msg(0, _event()), Msg(1, _event())])
     assert len(items) == 2 and not failures
+
+
+def test_confluent_framed_json_is_decoded_in_the_batch() -> None:
+    known = 7  # the one registered version of this stand-in module
+    models = types.ModuleType("framed_models")
+    models.__dict__.update({**vars(events_models), "WRITER_SCHEMAS": {known: "{}"}})
+    dest = DestinationConfig("events", (ColumnConfig("id", "id", "UUID"),))
+    p = Pipeline(ServiceConfig(stream="events", topic="events", models=models,
+                               destinations=(dest,), dead_letter=DeadLetterConfig("dlq")))
+
+    def framed(schema_id: int, body: bytes) -> bytes:
+        return b"\x00" + schema_id.to_bytes(4, "big") + body
+
+    msgs = [Msg(0, framed(known, _event())), Msg(1, _event()), Msg(2, framed(known + 99, _event())),
+            Msg(3, b"\x00\x00"), Msg(4, framed(known, b"{oops"))]
+    items, failures = p.decode(msgs)
+    assert [i.msg.offset() for i in items] == [0, 1]
+    assert {f.msg.offset(): f.stage for f in failures} == {2: "decode", 3: "decode", 4: "decode"}
+    assert "schema id" in str(next(f.error for f in failures if f.msg.offset() == 2))
+    items, failures = p.decode([Msg(0, framed(known, _event())), Msg(1, framed(known, _event()))])
+    assert len(items) == 2 and not failures  # the whole block at once

@@ -6,6 +6,10 @@ The local registry is committed next to the specs:
         {"<subject>": [{"version": N, "id": ID, "fingerprint": "<hex>"}, ...], ...}
     <specs>/registry/<subject>/v<N>.avsc
         the full normalized schema (2-space JSON, trailing newline)
+    <specs>/registry/<subject>/v<N>.schema.json
+        a JSON Schema stream's version (its entry says `"schema_type": "JSON"`): the
+        document as written, re-indented; its fingerprint is the first 16 hex digits of
+        the SHA-256 of its canonical JSON (sorted keys, no spaces)
 
 It is append-only state: a version file is never rewritten, ids are project-wide
 and stable (max existing + 1), and a new version is planned only when the
@@ -18,6 +22,7 @@ with the ids of the project's `registry.url` when every version has one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -60,6 +65,7 @@ class RegisteredVersion:
     schema_json: str
     path: str | None = None
     registry_ids: Mapping[str, int] = field(default_factory=dict)
+    schema_type: str = "AVRO"  # or "JSON": a JSON Schema
 
     @cached_property
     def parsed(self) -> AvroType:
@@ -77,6 +83,21 @@ class PlannedVersion:
     fingerprint: str
     schema_json: str
     path: str
+    schema_type: str = "AVRO"
+
+
+def json_schema_text(text: str) -> str:
+    """The stored form of a JSON Schema: 2-space JSON in the author's key order."""
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+
+
+def json_schema_fingerprint(text: str) -> str:
+    canonical_json = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()[:16]
+
+
+def _file_name(version: int, schema_type: str) -> str:
+    return f"v{version}.schema.json" if schema_type == "JSON" else f"v{version}.avsc"
 
 
 def schema_text(node: AvroType) -> str:
@@ -122,7 +143,8 @@ def validate_registry(specs_dir: Path) -> list[Diagnostic]:
     if diags:
         return diags
     index_path = root / INDEX
-    entries: dict[str, list[tuple[int, str | None]]] = {}  # subject -> (version, fingerprint)
+    # subject -> (version, fingerprint, schema type)
+    entries: dict[str, list[tuple[int, str | None, str]]] = {}
     if os.path.lexists(index_path):
         _check_index(index_path, entries, diags)
     for subject_dir in sorted(root.iterdir()):
@@ -133,13 +155,17 @@ def validate_registry(specs_dir: Path) -> list[Diagnostic]:
             continue
         if subject_dir.name not in entries:
             entries[subject_dir.name] = [
-                (int(m.group(1)), None)
+                (int(m.group(1)), None, "AVRO")
                 for p in sorted(subject_dir.iterdir())
                 if (m := _VERSION_FILE.match(p.name))
             ]
     for subject, versions in sorted(entries.items()):
-        for version, fingerprint in versions:
-            _check_version_file(root / subject / f"v{version}.avsc", fingerprint, diags)
+        for version, fingerprint, schema_type in versions:
+            path = root / subject / _file_name(version, schema_type)
+            if schema_type == "JSON":
+                _check_json_version_file(path, fingerprint, diags)
+            else:
+                _check_version_file(path, fingerprint, diags)
     return diags
 
 
@@ -151,7 +177,7 @@ def _shown(path: Path) -> str:
 
 
 def _check_index(
-    path: Path, entries: dict[str, list[tuple[int, str | None]]], diags: list[Diagnostic]
+    path: Path, entries: dict[str, list[tuple[int, str | None, str]]], diags: list[Diagnostic]
 ) -> None:
     from moosegen.sourcemap import LoadError, load_json
     from moosegen.spec.files import SourceFileError, read_text
@@ -179,15 +205,22 @@ def _check_index(
         if not isinstance(versions, list):
             refuse((subject,), "a subject must list its versions")
             continue
-        good: list[tuple[int, str | None]] = []
+        good: list[tuple[int, str | None, str]] = []
         for i, entry in enumerate(versions):
             where: tuple[str | int, ...] = (subject, i)
             if not isinstance(entry, dict) or not _ENTRY_KEYS <= set(entry) <= _ENTRY_KEYS | {
-                "registry_ids"
+                "registry_ids",
+                "schema_type",
             }:
                 refuse(
-                    where, "a version entry has 'version', 'id', 'fingerprint' (and 'registry_ids')"
+                    where,
+                    "a version entry has 'version', 'id', 'fingerprint' (and 'registry_ids', "
+                    "'schema_type')",
                 )
+                break
+            schema_type = entry.get("schema_type", "AVRO")
+            if schema_type not in ("AVRO", "JSON"):
+                refuse((*where, "schema_type"), "'schema_type' is AVRO or JSON")
                 break
             pushed = entry.get("registry_ids", {})
             if not isinstance(pushed, dict) or not all(_positive_int(v) for v in pushed.values()):
@@ -205,7 +238,7 @@ def _check_index(
                 refuse((*where, "fingerprint"), f"not a 16-digit hex fingerprint: {fingerprint!r}")
             else:
                 ids[schema_id] = (*where, "id")
-                good.append((number, fingerprint))
+                good.append((number, fingerprint, schema_type))
                 continue
             break  # later versions of this subject cannot be trusted either
         else:
@@ -266,6 +299,24 @@ def _check_version_file(path: Path, fingerprint: str | None, diags: list[Diagnos
         )
 
 
+def _check_json_version_file(path: Path, fingerprint: str | None, diags: list[Diagnostic]) -> None:
+    """A registered JSON Schema version: there, JSON, with the fingerprint of the index."""
+    from moosegen.sourcemap import LoadError, load_json
+    from moosegen.spec.files import SourceFileError, read_text
+
+    shown = _shown(path)
+    try:
+        text = read_text(path, shown)
+        load_json(text, shown)
+    except (SourceFileError, LoadError) as exc:
+        diags.append(replace(exc.diagnostic, code="REGISTRY_INVALID"))
+        return
+    found = json_schema_fingerprint(text)
+    if fingerprint is not None and found != fingerprint:
+        message = f"the schema's fingerprint {found} is not the {fingerprint} of {INDEX}"
+        diags.append(Diagnostic(shown, 1, 1, "error", "REGISTRY_INVALID", message))
+
+
 def _check_subject(subject: str) -> None:
     if not _SUBJECT.match(subject) or ".." in subject:
         raise RegistryError(f"invalid subject name {subject!r}")
@@ -309,7 +360,8 @@ class _LayoutReader:
             entries = [{"version": n, "id": 0, "fingerprint": ""} for n in numbers]
         out = []
         for entry in sorted(entries, key=lambda e: e["version"]):
-            rel = f"{subject}/v{entry['version']}.avsc"
+            schema_type = str(entry.get("schema_type", "AVRO"))
+            rel = f"{subject}/{_file_name(int(entry['version']), schema_type)}"
             text = self._read(rel)
             if text is None:
                 raise RegistryError(f"{self._where(rel)}: listed in {INDEX} but missing")
@@ -322,6 +374,7 @@ class _LayoutReader:
                     text,
                     self._where(rel),
                     dict(entry.get("registry_ids") or {}),
+                    schema_type,
                 )
             )
         return out
@@ -375,11 +428,31 @@ class LocalRegistry(_LayoutReader):
             str(self.root / subject / f"v{version}.avsc"),
         )
 
+    def plan_json(self, subject: str, text: str) -> PlannedVersion | None:
+        """The next version of `subject` for the JSON Schema `text` (None: unchanged)."""
+        _check_subject(subject)
+        latest = self.latest(subject)
+        fingerprint = json_schema_fingerprint(text)
+        if latest is not None and latest.schema_type == "JSON":
+            if json_schema_fingerprint(latest.schema_json) == fingerprint:
+                return None
+        ids = [int(e["id"]) for entries in self.index().values() for e in entries]
+        version = latest.version + 1 if latest else 1
+        return PlannedVersion(
+            subject,
+            version,
+            max(ids, default=0) + 1,
+            fingerprint,
+            json_schema_text(text),
+            str(self.root / subject / _file_name(version, "JSON")),
+            "JSON",
+        )
+
     def write(self, planned: PlannedVersion) -> RegisteredVersion:
         """Append `planned`; refuses to overwrite a version or reuse an id (a stale plan)."""
         index = self.index()
         entries = index.setdefault(planned.subject, [])
-        path = self.root / planned.subject / f"v{planned.version}.avsc"
+        path = self.root / planned.subject / _file_name(planned.version, planned.schema_type)
         if path.exists() or any(e["version"] == planned.version for e in entries):
             raise RegistryError(
                 f"{path}: version {planned.version} of {planned.subject!r} is "
@@ -396,9 +469,14 @@ class LocalRegistry(_LayoutReader):
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "x", encoding="utf-8", newline="\n") as fh:
             fh.write(planned.schema_json)
-        entries.append(
-            {"version": planned.version, "id": planned.id, "fingerprint": planned.fingerprint}
-        )
+        entry: dict[str, Any] = {
+            "version": planned.version,
+            "id": planned.id,
+            "fingerprint": planned.fingerprint,
+        }
+        if planned.schema_type != "AVRO":
+            entry["schema_type"] = planned.schema_type
+        entries.append(entry)
         self._write_index(index)
         return RegisteredVersion(
             planned.subject,
@@ -407,6 +485,7 @@ class LocalRegistry(_LayoutReader):
             planned.fingerprint,
             planned.schema_json,
             str(path),
+            schema_type=planned.schema_type,
         )
 
     def record_registry_ids(self, url: str, ids: Mapping[str, Mapping[int, int]]) -> list[str]:
@@ -507,16 +586,18 @@ class SchemaRegistryClient:
 
     def version(self, subject: str, version: int | str) -> RegisteredVersion:
         data = self._request("GET", f"/subjects/{self._q(subject)}/versions/{version}")
-        if data.get("schemaType", "AVRO") != "AVRO":
-            raise RegistryError(f"{subject} v{data.get('version')}: not an Avro schema")
+        schema_type = str(data.get("schemaType", "AVRO"))
+        if schema_type not in ("AVRO", "JSON"):
+            raise RegistryError(f"{subject} v{data.get('version')}: a {schema_type} schema")
         text = data["schema"]
         return RegisteredVersion(
             subject,
             int(data["version"]),
             int(data["id"]),
-            _fingerprint_or_empty(text),
+            json_schema_fingerprint(text) if schema_type == "JSON" else _fingerprint_or_empty(text),
             text,
             f"{self.url}/subjects/{subject}/versions/{data['version']}",
+            schema_type=schema_type,
         )
 
     def versions(self, subject: str) -> list[RegisteredVersion]:
@@ -563,16 +644,16 @@ class SchemaRegistryClient:
     def set_compatibility(self, subject: str, mode: str) -> None:
         self._request("PUT", f"/config/{self._q(subject)}", {"compatibility": mode})
 
-    def lookup(self, subject: str, schema_json: str) -> int | None:
+    def lookup(self, subject: str, schema_json: str, schema_type: str = "AVRO") -> int | None:
         """The id of `schema_json` under `subject`; None when it is not one of its versions."""
         try:
-            return self.http.lookup(subject, schema_json)
+            return self.http.lookup(subject, schema_json, schema_type)
         except RegistryProblem as exc:
             raise RegistryError(str(exc), exc) from None
 
-    def register(self, subject: str, schema_json: str) -> int:
+    def register(self, subject: str, schema_json: str, schema_type: str = "AVRO") -> int:
         try:
-            return self.http.register(subject, schema_json)
+            return self.http.register(subject, schema_json, schema_type)
         except RegistryProblem as exc:
             raise RegistryError(str(exc), exc) from None
 

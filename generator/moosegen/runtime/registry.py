@@ -67,6 +67,14 @@ def wire_text(schema_json: str) -> str:
     return json.dumps(json.loads(schema_json), separators=(",", ":"), ensure_ascii=False)
 
 
+def _body(schema_json: str, schema_type: str) -> dict[str, str]:
+    """A registration body; Avro, the registries' default type, goes without `schemaType`."""
+    body = {"schema": wire_text(schema_json)}
+    if schema_type != "AVRO":
+        body["schemaType"] = schema_type
+    return body
+
+
 class SchemaRegistry:
     """The REST calls moosegen makes, with per-process caches of the answers."""
 
@@ -140,11 +148,11 @@ class SchemaRegistry:
             self._schemas[schema_id] = text
         return text
 
-    def lookup(self, subject: str, schema_json: str) -> int | None:
+    def lookup(self, subject: str, schema_json: str, schema_type: str = "AVRO") -> int | None:
         """The id of `schema_json` under `subject`, or None when it is not registered there."""
         try:
             answer = self.request(
-                "POST", f"/subjects/{self.quote(subject)}", {"schema": wire_text(schema_json)}
+                "POST", f"/subjects/{self.quote(subject)}", _body(schema_json, schema_type)
             )
         except RegistryRefused as exc:
             if exc.not_registered:
@@ -152,10 +160,10 @@ class SchemaRegistry:
             raise
         return int(answer["id"])
 
-    def register(self, subject: str, schema_json: str) -> int:
+    def register(self, subject: str, schema_json: str, schema_type: str = "AVRO") -> int:
         """Register `schema_json` as the next version of `subject` (its id if already there)."""
         answer = self.request(
-            "POST", f"/subjects/{self.quote(subject)}/versions", {"schema": wire_text(schema_json)}
+            "POST", f"/subjects/{self.quote(subject)}/versions", _body(schema_json, schema_type)
         )
         return int(answer["id"])
 

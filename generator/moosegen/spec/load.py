@@ -21,6 +21,7 @@ from moosegen.schema.ir import Record
 from moosegen.schema.parse import SchemaSet
 from moosegen.schema.shorthand import lower_record, pascal
 from moosegen.sourcemap import JsonPath, LoadError, SourceMap, load_json, load_yaml
+from moosegen.spec import jsonschema_stream
 from moosegen.spec import model as spec_model
 from moosegen.spec.files import SourceFileError, read_text
 from moosegen.spec.kafka_configs import TOPIC_CONFIGS, config_value_problem
@@ -56,6 +57,7 @@ class LoadedStream:
     namespace: str | None
     destinations: list[Destination] = field(default_factory=list)
     key: list[str] = field(default_factory=list)
+    json_schema: jsonschema_stream.JsonSchemaSource | None = None  # a JSON Schema stream's own
 
     @property
     def name(self) -> str:
@@ -185,6 +187,12 @@ def load_project(specs_dir: Path) -> Project:
             config.namespace,
             key=list(spec.key) or keys,
         )
+        if spec.schema_ is not None and schema_smap.path.endswith(".json"):
+            stream.json_schema = jsonschema_stream.source(
+                real(path.parent / spec.schema_), schema_smap.path, diags
+            )
+            if stream.json_schema is None:
+                continue
         if spec.table is not False:
             table_record = built[1][0] if built[1] else record
             stream.destinations.append(
@@ -399,7 +407,7 @@ def _schema_source(
         )
         return None
     if schema_file is not None:
-        problem = _schema_path_problem(root, spec_path, schema_file, avsc_docs)
+        problem = _schema_path_problem(root, spec_path, schema_file, avsc_docs, not where)
         if problem is None:
             return None  # the file's own load error is already reported
         if problem:
@@ -407,6 +415,10 @@ def _schema_source(
             diags.append(smap.diag((*where, "schema"), code, message))
             return None
         target = real(spec_path.parent / schema_file)
+        if target not in avsc_docs:  # a JSON Schema: only a stream's own schema may be one
+            return jsonschema_stream.lowered_source(
+                target, display(target), record_name, namespace, schemas, diags
+            )
         data, avsc_smap = avsc_docs[target]
         if not (isinstance(data, dict) and data.get("type") in ("record", "error")):
             diags.append(
@@ -437,10 +449,11 @@ class PathProblem(NamedTuple):
 
 
 def _schema_path_problem(
-    root: Path, spec_path: Path, schema_file: str, avsc_docs: dict[Path, Any]
+    root: Path, spec_path: Path, schema_file: str, avsc_docs: dict[Path, Any], json_ok: bool
 ) -> PathProblem | tuple[()] | None:
-    """Why `schema:` cannot be used: (code, message); () when it loaded; None when the
-    file itself failed to load (and said so)."""
+    """Why `schema:` cannot be used: (code, message); () when it loaded, or is a JSON
+    Schema file where one may be (`json_ok`); None when the file itself failed to load
+    (and said so)."""
     if bad_character(schema_file) or not schema_file:
         return PathProblem(code="BAD_PATH", message=f"invalid schema path {schema_file!r}")
     target = real(spec_path.parent / schema_file)
@@ -460,6 +473,8 @@ def _schema_path_problem(
         return PathProblem(
             code="NOT_A_FILE", message=f"schema path {schema_file!r} is a folder, not a file"
         )
+    if target.suffix == ".json" and json_ok:
+        return ()
     if target.suffix != ".avsc":
         return PathProblem(
             code="FILE_NOT_FOUND", message=f"schema file {schema_file!r} must end in .avsc"

@@ -29,7 +29,8 @@ class SchemaVersion:
     version: int
     id: int
     fingerprint: str
-    schema: Record
+    schema: Record  # a JSON Schema stream's: its JSON Schema lowered to Avro
+    json_schema: str | None = None  # a JSON Schema stream's version, as registered
 
 
 @dataclass(frozen=True)
