@@ -8,7 +8,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass, field
+from itertools import accumulate
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -19,23 +20,59 @@ JsonPath = tuple[str | int, ...]
 Pos = tuple[int, int]
 
 
-@dataclass
 class SourceMap:
-    path: str
-    keys: dict[JsonPath, Pos] = field(default_factory=dict)
-    values: dict[JsonPath, Pos] = field(default_factory=dict)
+    """Positions of a document's keys and values, by JSON path.
+
+    A map may be filled on first use (`locate`): the fast JSON loader defers its
+    positioned scan until a position is actually asked for.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        keys: dict[JsonPath, Pos] | None = None,
+        values: dict[JsonPath, Pos] | None = None,
+        *,
+        locate: Callable[[SourceMap], None] | None = None,
+    ) -> None:
+        self.path = path
+        self._keys: dict[JsonPath, Pos] = {} if keys is None else keys
+        self._values: dict[JsonPath, Pos] = {} if values is None else values
+        self._locate = locate
+
+    def _located(self) -> None:
+        if self._locate is not None:
+            locate, self._locate = self._locate, None
+            locate(self)
+
+    @property
+    def pending(self) -> bool:
+        """Are the positions still to be located?"""
+        return self._locate is not None
+
+    @property
+    def keys(self) -> dict[JsonPath, Pos]:
+        self._located()
+        return self._keys
+
+    @property
+    def values(self) -> dict[JsonPath, Pos]:
+        self._located()
+        return self._values
 
     def pos(self, where: JsonPath, *, key: bool = False) -> Pos:
         """Position of the value (or key) at `where`, else of its nearest located parent."""
-        table = self.keys if key else self.values
+        self._located()
+        values = self._values
+        table = self._keys if key else values
         probe = tuple(where)
         while probe:
             if probe in table:
                 return table[probe]
-            if probe in self.values:
-                return self.values[probe]
+            if probe in values:
+                return values[probe]
             probe = probe[:-1]
-        return self.values.get((), (1, 1))
+        return values.get((), (1, 1))
 
     def diag(
         self,
@@ -263,9 +300,56 @@ _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 
 
+class _Rejected(Exception):
+    """The fast loader declines a document; the positioned scan then says why."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Rejected  # a duplicate key
+    return out
+
+
+def _constant(name: str) -> Any:
+    raise _Rejected  # NaN, Infinity: not JSON
+
+
+_FAST = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_constant)
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKETS = re.compile(r"[\[\]{}]")
+_NESTING = {"{": 1, "[": 1, "}": -1, "]": -1}
+
+
+def _shallow(text: str) -> bool:
+    """Does no container nest deeper than MAX_DEPTH (strings aside)?"""
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return True
+    brackets = _BRACKETS.findall(_STRING.sub("", text))
+    return max(accumulate(map(_NESTING.__getitem__, brackets)), default=0) <= MAX_DEPTH
+
+
 def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
-    """Parse strict JSON, recording positions; duplicate keys are an error."""
+    """Parse strict JSON, with positions; duplicate keys are an error.
+
+    A valid document is parsed by the C decoder and located only when a position is
+    first asked for; anything the decoder declines goes through the positioned scan,
+    which gives the located error.
+    """
+    if _shallow(text):
+        try:
+            data = _FAST.decode(text)
+        except (ValueError, RecursionError, _Rejected):
+            pass
+        else:
+            return data, SourceMap(path, locate=lambda smap: _scan_json(text, smap))
     smap = SourceMap(path)
+    return _scan_json(text, smap), smap
+
+
+def _scan_json(text: str, smap: SourceMap) -> Any:
+    """Parse `text` recording every key and value position into `smap`."""
+    path, keys, values = smap.path, smap.keys, smap.values
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def pos(offset: int) -> Pos:
@@ -291,7 +375,7 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
 
     def value(i: int, where: JsonPath) -> tuple[Any, int]:
         i = skip(i)
-        smap.values[where] = pos(i)
+        values[where] = pos(i)
         if i >= len(text):
             raise fail(i, "unexpected end of input")
         ch = text[i]
@@ -316,7 +400,7 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
                             path, *key_pos, "error", "JSON_DUPLICATE_KEY", f"duplicate key {key!r}"
                         )
                     )
-                smap.keys[where + (key,)] = key_pos
+                keys[where + (key,)] = key_pos
                 i = skip(i)
                 if not text.startswith(":", i):
                     raise fail(i, "expected ':'")
@@ -368,4 +452,4 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
     end = skip(end)
     if end != len(text):
         raise fail(end, "extra data after the document")
-    return result, smap
+    return result

@@ -494,7 +494,50 @@ class SchemaSet:
         )
 
 
+class _DeferredLoc(Loc):
+    """A Loc whose line and column are looked up when first read, so that a document
+    nobody reports on is never scanned for positions."""
+
+    _where: tuple[SourceMap, JsonPath]
+
+    def __init__(self, smap: SourceMap, where: JsonPath) -> None:  # no super(): lazy
+        object.__setattr__(self, "path", smap.path)
+        object.__setattr__(self, "_where", (smap, where))
+
+    def _pos(self) -> tuple[int, int]:
+        found: tuple[int, int] | None = self.__dict__.get("_found")
+        if found is None:
+            smap, where = self._where
+            found = smap.pos(where)
+            object.__setattr__(self, "_found", found)
+        return found
+
+    @property
+    def line(self) -> int:
+        return self._pos()[0]
+
+    @property
+    def col(self) -> int:
+        return self._pos()[1]
+
+    def plain(self) -> Loc:
+        return Loc(self.path, *self._pos())
+
+    def __eq__(self, other: object) -> bool:  # equal to the plain Loc it stands for
+        if isinstance(other, _DeferredLoc):
+            other = other.plain()
+        return self.plain() == other
+
+    def __hash__(self) -> int:
+        return hash(self.plain())
+
+    def __repr__(self) -> str:
+        return repr(self.plain())
+
+
 def _loc(smap: SourceMap, where: JsonPath) -> Loc:
+    if smap.pending:
+        return _DeferredLoc(smap, where)
     line, col = smap.pos(where)
     return Loc(smap.path, line, col)
 
