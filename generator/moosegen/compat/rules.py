@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from moosegen.compat.shapes import plain_fields, shape
 from moosegen.schema.ir import (
     Array,
     AvroType,
@@ -203,6 +204,9 @@ class Checker:
     # -- the memoizing step ---------------------------------------------------------
 
     def _get(self, reader: AvroType, writer: AvroType, where: _Where) -> tuple[Finding, ...]:
+        same = shape(reader)
+        if same is not None and same == shape(writer):
+            return ()  # one shape: compatible, whatever lies below
         key = (id(reader), id(writer))
         cached = self._memo.get(key)
         if cached is not None:
@@ -341,8 +345,14 @@ class Checker:
 
     def _fields(self, reader: Record, writer: Record, where: _Where) -> tuple[Finding, ...]:
         out: tuple[Finding, ...] = ()
+        # a plain reader field with a writer field of the same name and type shape reads it
+        readable = plain_fields(reader) & plain_fields(writer)
+        if len(readable) == len(reader.fields):
+            return out
         by_name = {f.name: (i, f) for i, f in enumerate(writer.fields)}
         for ri, rfield in enumerate(reader.fields):
+            if not rfield.aliases and (rfield.name, shape(rfield.type)) in readable:
+                continue
             matches = [by_name[n] for n in (rfield.name, *rfield.aliases) if n in by_name]
             fwhere = where.down("fields", None).down(str(ri), None, rloc=rfield.loc)
             if len(matches) > 1:
