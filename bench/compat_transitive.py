@@ -5,8 +5,10 @@ arrays, maps, unions; each version adds a defaulted field, so the whole history 
 FULL_TRANSITIVE-compatible and every check walks every field), and a candidate one
 step further. Both engines check the candidate under
 FULL_TRANSITIVE (candidate reads each version, each version reads the candidate:
-200 reader/writer pairs), with schemas parsed once beforehand; parse time is
-reported separately. Run:  PYTHONPATH=generator python bench/compat_transitive.py
+200 reader/writer pairs), with schemas parsed beforehand; parse time (best of 3 for
+both engines) is reported separately, then the ratio of parse + check together, which
+is what a user running the check on registry text pays.
+Run:  PYTHONPATH=generator python bench/compat_transitive.py
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def main() -> None:
     from moosegen.compat import check, load_schema
 
     t_parse_ours, (cand_ir, hist_ir) = timed(
-        lambda: (load_schema(candidate_json), [load_schema(s) for s in history_json]), 1)
+        lambda: (load_schema(candidate_json), [load_schema(s) for s in history_json]))
     t_ours, result = timed(lambda: check(cand_ir, hist_ir, "FULL_TRANSITIVE"))
 
     import avro.schema
@@ -73,7 +75,7 @@ def main() -> None:
 
     t_parse_avro, (cand_av, hist_av) = timed(
         lambda: (avro.schema.parse(candidate_json),
-                 [avro.schema.parse(s) for s in history_json]), 1)
+                 [avro.schema.parse(s) for s in history_json]))
 
     def avro_full_transitive() -> bool:
         ok = True
@@ -90,10 +92,12 @@ def main() -> None:
     print(f"  verdicts: moosegen={result.compatible} ({len(result.findings)} findings), "
           f"avro={avro_ok}")
     print(f"  moosegen.compat : {t_ours * 1000:9.1f} ms  "
-          f"(parse once: {t_parse_ours * 1000:.0f} ms)")
+          f"(parse: {t_parse_ours * 1000:.0f} ms)")
     print(f"  avro (python)   : {t_avro * 1000:9.1f} ms  "
-          f"(parse once: {t_parse_avro * 1000:.0f} ms)")
-    print(f"  ratio avro/moosegen: {t_avro / t_ours:.2f}x")
+          f"(parse: {t_parse_avro * 1000:.0f} ms)")
+    print(f"  ratio avro/moosegen: check {t_avro / t_ours:.2f}x, "
+          f"parse {t_parse_avro / t_parse_ours:.2f}x, "
+          f"parse + check {(t_parse_avro + t_avro) / (t_parse_ours + t_ours):.2f}x")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from itertools import accumulate
 from collections.abc import Callable
 from typing import Any
 
@@ -316,17 +315,16 @@ def _constant(name: str) -> Any:
 
 
 _FAST = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_constant)
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKETS = re.compile(r"[\[\]{}]")
-_NESTING = {"{": 1, "[": 1, "}": -1, "]": -1}
 
 
-def _shallow(text: str) -> bool:
-    """Does no container nest deeper than MAX_DEPTH (strings aside)?"""
-    if text.count("{") + text.count("[") <= MAX_DEPTH:
-        return True
-    brackets = _BRACKETS.findall(_STRING.sub("", text))
-    return max(accumulate(map(_NESTING.__getitem__, brackets)), default=0) <= MAX_DEPTH
+def _shallow(node: Any, budget: int = MAX_DEPTH) -> bool:
+    """Does no container inside `node` (a container) nest deeper than MAX_DEPTH?"""
+    if budget == 0:
+        return False
+    for v in node.values() if type(node) is dict else node:
+        if (type(v) is dict or type(v) is list) and not _shallow(v, budget - 1):
+            return False
+    return True
 
 
 def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
@@ -336,12 +334,12 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
     first asked for; anything the decoder declines goes through the positioned scan,
     which gives the located error.
     """
-    if _shallow(text):
-        try:
-            data = _FAST.decode(text)
-        except (ValueError, RecursionError, _Rejected):
-            pass
-        else:
+    try:
+        data = _FAST.decode(text)
+    except (ValueError, RecursionError, _Rejected):
+        pass
+    else:
+        if not isinstance(data, dict | list) or _shallow(data):
             return data, SourceMap(path, locate=lambda smap: _scan_json(text, smap))
     smap = SourceMap(path)
     return _scan_json(text, smap), smap

@@ -34,6 +34,7 @@ NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 NAMED_KINDS = ("record", "error", "enum", "fixed")
 # Debezium marks a JSON column's string this way instead of with a logical type.
 DEBEZIUM_JSON = "io.debezium.data.Json"
+_FIELD_KEYS = frozenset(("name", "type", "default", "doc", "aliases", "order"))
 INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 LOGICAL_BASES: dict[str, tuple[str, ...]] = {
     "decimal": ("bytes", "fixed"),
@@ -139,8 +140,8 @@ class SchemaSet:
             self.definitions[full] = _Definition(data, smap, where, ns)
             if kind in ("record", "error") and isinstance(data.get("fields"), list):
                 for i, f in enumerate(data["fields"]):
-                    if isinstance(f, dict):
-                        self.register(f.get("type"), smap, (*where, "fields", i, "type"), ns)
+                    if isinstance(f, dict) and isinstance(f.get("type"), dict | list):
+                        self.register(f["type"], smap, (*where, "fields", i, "type"), ns)
             return
         if kind in ("array", "map"):
             sub = "items" if kind == "array" else "values"
@@ -408,18 +409,15 @@ class SchemaSet:
             ftype = self.build(fdata["type"], smap, (*fwhere, "type"), record.namespace)
             if ftype is None:
                 continue
+            doc = fdata.get("doc")
             field = Field(
                 name,
                 ftype,
-                doc=fdata.get("doc") if isinstance(fdata.get("doc"), str) else None,
-                aliases=self._aliases(fdata, smap, fwhere),
+                doc=doc if isinstance(doc, str) else None,
+                aliases=self._aliases(fdata, smap, fwhere) if "aliases" in fdata else [],
                 order=fdata.get("order"),
                 loc=_loc(smap, (*fwhere, "name")),
-                props={
-                    k: v
-                    for k, v in fdata.items()
-                    if k not in ("name", "type", "default", "doc", "aliases", "order")
-                },
+                props={k: v for k, v in fdata.items() if k not in _FIELD_KEYS},
             )
             if "default" in fdata:
                 problem = default_problem(ftype, fdata["default"])
