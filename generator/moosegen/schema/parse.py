@@ -322,7 +322,7 @@ class SchemaSet:
         d = self.definitions[full]
         data, smap, where, ns = d.data, d.smap, d.where, d.namespace
         short = full.rpartition(".")[2]
-        loc = _loc(smap, (*where, "name"))
+        loc = _name_loc(smap, where)
         aliases = self._aliases(data, smap, where, named=True)
         doc = data.get("doc") if isinstance(data.get("doc"), str) else None
         kind = data["type"]
@@ -416,7 +416,7 @@ class SchemaSet:
                 doc=doc if isinstance(doc, str) else None,
                 aliases=self._aliases(fdata, smap, fwhere) if "aliases" in fdata else [],
                 order=fdata.get("order"),
-                loc=_loc(smap, (*fwhere, "name")),
+                loc=_name_loc(smap, fwhere),
                 props={k: v for k, v in fdata.items() if k not in _FIELD_KEYS},
             )
             if "default" in fdata:
@@ -493,21 +493,21 @@ class SchemaSet:
 
 
 class _DeferredLoc(Loc):
-    """A Loc whose line and column are looked up when first read, so that a document
+    """The Loc of an object's "name", looked up when first read, so that a document
     nobody reports on is never scanned for positions."""
 
-    _where: tuple[SourceMap, JsonPath]
+    _smap: SourceMap
+    _owner: JsonPath
 
-    def __init__(self, smap: SourceMap, where: JsonPath) -> None:  # no super(): lazy
-        object.__setattr__(self, "path", smap.path)
-        object.__setattr__(self, "_where", (smap, where))
+    def __init__(self, smap: SourceMap, owner: JsonPath) -> None:  # no super(): lazy
+        # written to __dict__ directly (Loc is frozen); few objects per field, as a
+        # schema builds one of these for each
+        self.__dict__.update(path=smap.path, _smap=smap, _owner=owner)
 
     def _pos(self) -> tuple[int, int]:
         found: tuple[int, int] | None = self.__dict__.get("_found")
         if found is None:
-            smap, where = self._where
-            found = smap.pos(where)
-            object.__setattr__(self, "_found", found)
+            found = self.__dict__["_found"] = self._smap.pos((*self._owner, "name"))
         return found
 
     @property
@@ -533,10 +533,11 @@ class _DeferredLoc(Loc):
         return repr(self.plain())
 
 
-def _loc(smap: SourceMap, where: JsonPath) -> Loc:
+def _name_loc(smap: SourceMap, owner: JsonPath) -> Loc:
+    """Where the "name" of the object at `owner` is."""
     if smap.pending:
-        return _DeferredLoc(smap, where)
-    line, col = smap.pos(where)
+        return _DeferredLoc(smap, owner)
+    line, col = smap.pos((*owner, "name"))
     return Loc(smap.path, line, col)
 
 
