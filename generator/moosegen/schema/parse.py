@@ -498,16 +498,21 @@ class _DeferredLoc(Loc):
 
     _smap: SourceMap
     _owner: JsonPath
+    _found: tuple[int, int] | None
 
     def __init__(self, smap: SourceMap, owner: JsonPath) -> None:  # no super(): lazy
-        # written to __dict__ directly (Loc is frozen); few objects per field, as a
-        # schema builds one of these for each
-        self.__dict__.update(path=smap.path, _smap=smap, _owner=owner)
+        # set through object (Loc is frozen), never through __dict__: reading that
+        # would give every instance a dict of its own, and a schema has one per field
+        object.__setattr__(self, "path", smap.path)
+        object.__setattr__(self, "_smap", smap)
+        object.__setattr__(self, "_owner", owner)
+        object.__setattr__(self, "_found", None)
 
     def _pos(self) -> tuple[int, int]:
-        found: tuple[int, int] | None = self.__dict__.get("_found")
+        found: tuple[int, int] | None = self._found
         if found is None:
-            found = self.__dict__["_found"] = self._smap.pos((*self._owner, "name"))
+            found = self._smap.pos((*self._owner, "name"))
+            object.__setattr__(self, "_found", found)
         return found
 
     @property
