@@ -406,7 +406,12 @@ class SchemaSet:
             if "type" not in fdata:
                 self._err(smap, fwhere, "AVRO_BAD_SCHEMA", f"field {name!r} has no 'type'")
                 continue
-            ftype = self.build(fdata["type"], smap, (*fwhere, "type"), record.namespace)
+            tdata = fdata["type"]
+            ftype = (
+                self._reference(tdata, smap, (*fwhere, "type"), record.namespace)
+                if isinstance(tdata, str)  # most fields: a type name
+                else self.build(tdata, smap, (*fwhere, "type"), record.namespace)
+            )
             if ftype is None:
                 continue
             doc = fdata.get("doc")
@@ -417,7 +422,9 @@ class SchemaSet:
                 aliases=self._aliases(fdata, smap, fwhere) if "aliases" in fdata else [],
                 order=fdata.get("order"),
                 loc=_name_loc(smap, fwhere),
-                props={k: v for k, v in fdata.items() if k not in _FIELD_KEYS},
+                props={k: v for k, v in fdata.items() if k not in _FIELD_KEYS}
+                if len(fdata) > 2  # more than a name and a type
+                else {},
             )
             if "default" in fdata:
                 problem = default_problem(ftype, fdata["default"])
@@ -560,11 +567,14 @@ def default_problem(t: AvroType, value: Any) -> str | None:
     if isinstance(t, UnionType):
         if not t.branches:
             return "empty union"
-        problems = [default_problem(b, value) for b in t.branches]
-        if all(problems):
-            names = ", ".join(type_name(b) for b in t.branches)
-            return f"a union default must match one of its branches ({names}): {problems[0]}"
-        return None
+        first = None
+        for b in t.branches:
+            problem = default_problem(b, value)
+            if problem is None:
+                return None
+            first = first or problem
+        names = ", ".join(type_name(b) for b in t.branches)
+        return f"a union default must match one of its branches ({names}): {first}"
     if isinstance(t, Primitive):
         n = t.name
         if n == "null":
