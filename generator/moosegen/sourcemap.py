@@ -314,17 +314,40 @@ def _constant(name: str) -> Any:
     raise _Rejected  # NaN, Infinity: not JSON
 
 
-_FAST = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_constant)
+_PLAIN = json.JSONDecoder(parse_constant=_constant)
+_CHECKED = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_constant)
 
 
-def _shallow(node: Any, budget: int = MAX_DEPTH) -> bool:
-    """Does no container inside `node` (a container) nest deeper than MAX_DEPTH?"""
+def _keys(node: Any, budget: int = MAX_DEPTH) -> int:
+    """How many keys the objects in `node` (a container) hold; -1 when a container
+    nests deeper than MAX_DEPTH."""
     if budget == 0:
-        return False
-    for v in node.values() if type(node) is dict else node:
-        if (type(v) is dict or type(v) is list) and not _shallow(v, budget - 1):
-            return False
-    return True
+        return -1
+    if type(node) is dict:
+        count, items = len(node), node.values()
+    else:
+        count, items = 0, node
+    for v in items:
+        if type(v) is dict or type(v) is list:
+            inner = _keys(v, budget - 1)
+            if inner < 0:
+                return -1
+            count += inner
+    return count
+
+
+def _decode(text: str) -> Any:
+    """The document, if strict JSON within the depth limit with no duplicate key; else
+    raises. Every key is followed by a colon, so as many keys as colons means no
+    duplicate was merged away; only when strings hold colons too is it checked pair by
+    pair, by a second decode."""
+    data = _PLAIN.decode(text)
+    if type(data) is not dict and type(data) is not list:
+        return data
+    keys = _keys(data)
+    if keys < 0:
+        raise _Rejected
+    return data if keys == text.count(":") else _CHECKED.decode(text)
 
 
 def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
@@ -335,14 +358,11 @@ def load_json(text: str, path: str) -> tuple[Any, SourceMap]:
     which gives the located error.
     """
     try:
-        data = _FAST.decode(text)
+        data = _decode(text)
     except (ValueError, RecursionError, _Rejected):
-        pass
-    else:
-        if not isinstance(data, dict | list) or _shallow(data):
-            return data, SourceMap(path, locate=lambda smap: _scan_json(text, smap))
-    smap = SourceMap(path)
-    return _scan_json(text, smap), smap
+        smap = SourceMap(path)
+        return _scan_json(text, smap), smap
+    return data, SourceMap(path, locate=lambda smap: _scan_json(text, smap))
 
 
 def _scan_json(text: str, smap: SourceMap) -> Any:

@@ -67,6 +67,8 @@ def test_every_text_gets_the_scans_verdict(value: Any, at: int, edit: str, cut: 
 
 def test_duplicate_keys_and_constants_fall_back_to_located_errors() -> None:
     for text, code, col in (('{"a": 1,\n "a": 2}', "JSON_DUPLICATE_KEY", 2),
+                            ('{"a": "x:y",\n "a": {"b:": 1}}', "JSON_DUPLICATE_KEY", 2),
+                            ('[{"a": [1]},\n {"b": 2, "b": 3}]', "JSON_DUPLICATE_KEY", 11),
                             ('[1,\n Infinity]', "JSON_SYNTAX", 2)):
         try:
             load_json(text, "doc.json")
@@ -75,6 +77,11 @@ def test_duplicate_keys_and_constants_fall_back_to_located_errors() -> None:
                 code, 2, col)
         else:
             raise AssertionError(text)
+
+
+def test_colons_in_strings_are_not_taken_for_keys() -> None:
+    data, smap = load_json('{"doc": "a: b", "x": {"y": "::"}}', "doc.json")
+    assert data == {"doc": "a: b", "x": {"y": "::"}} and smap.pending
 
 
 def test_deferred_locations_read_like_plain_ones() -> None:
