@@ -3,7 +3,9 @@ with the positioned scan: same value, same positions, same verdict on every text
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -95,3 +97,4 @@ def test_deferred_locations_read_like_plain_ones() -> None:
     assert hash(loc) == hash(Loc("r.avsc", 3, 12))
     assert str(loc) == "r.avsc:3:12" and repr(loc) == repr(Loc("r.avsc", 3, 12))
     assert loc != Loc("r.avsc", 3, 13)
+    assert copy.deepcopy(loc) == pickle.loads(pickle.dumps(loc)) == Loc("r.avsc", 3, 12)

@@ -503,24 +503,28 @@ class _DeferredLoc(Loc):
     """The Loc of an object's "name", looked up when first read, so that a document
     nobody reports on is never scanned for positions."""
 
+    # slots, set through object (Loc is frozen): a schema builds one per field, and
+    # this is the cheapest way to make them
+    __slots__ = ("_smap", "_owner", "_found")
     _smap: SourceMap
     _owner: JsonPath
-    _found: tuple[int, int] | None
+    _found: tuple[int, int]
 
     def __init__(self, smap: SourceMap, owner: JsonPath) -> None:  # no super(): lazy
-        # set through object (Loc is frozen), never through __dict__: reading that
-        # would give every instance a dict of its own, and a schema has one per field
-        object.__setattr__(self, "path", smap.path)
         object.__setattr__(self, "_smap", smap)
         object.__setattr__(self, "_owner", owner)
-        object.__setattr__(self, "_found", None)
 
     def _pos(self) -> tuple[int, int]:
-        found: tuple[int, int] | None = self._found
-        if found is None:
+        try:
+            return self._found
+        except AttributeError:  # first read
             found = self._smap.pos((*self._owner, "name"))
             object.__setattr__(self, "_found", found)
-        return found
+            return found
+
+    @property
+    def path(self) -> str:
+        return self._smap.path
 
     @property
     def line(self) -> int:
@@ -543,6 +547,9 @@ class _DeferredLoc(Loc):
 
     def __repr__(self) -> str:
         return repr(self.plain())
+
+    def __reduce__(self) -> tuple[type[Loc], tuple[str, int, int]]:  # copies are plain
+        return Loc, (self.path, *self._pos())
 
 
 def _name_loc(smap: SourceMap, owner: JsonPath) -> Loc:
