@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 
 from moosegen.diagnostics import Diagnostic
 from moosegen.schema.ir import (
+    NO_DEFAULT,
     PRIMITIVES,
     Array,
     AvroType,
@@ -415,14 +416,15 @@ class SchemaSet:
             if ftype is None:
                 continue
             doc = fdata.get("doc")
-            field = Field(
+            field = Field(  # positional: one is built per field, keywords cost more
                 name,
                 ftype,
-                doc=doc if isinstance(doc, str) else None,
-                aliases=self._aliases(fdata, smap, fwhere) if "aliases" in fdata else [],
-                order=fdata.get("order"),
-                loc=_name_loc(smap, fwhere),
-                props={k: v for k, v in fdata.items() if k not in _FIELD_KEYS}
+                NO_DEFAULT,  # set below once checked
+                doc if isinstance(doc, str) else None,
+                self._aliases(fdata, smap, fwhere) if "aliases" in fdata else [],
+                fdata.get("order"),
+                _name_loc(smap, fwhere),
+                {k: v for k, v in fdata.items() if k not in _FIELD_KEYS}
                 if len(fdata) > 2  # more than a name and a type
                 else {},
             )
