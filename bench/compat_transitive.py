@@ -13,6 +13,7 @@ Run:  PYTHONPATH=generator python bench/compat_transitive.py
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from typing import Any
@@ -52,8 +53,12 @@ def version(v: int) -> dict[str, Any]:
 
 
 def timed(fn: Any, repeat: int = 3) -> tuple[float, Any]:
+    """Best time of `repeat` runs, each from a collected heap without the last run's
+    result, so that neither engine pays for garbage the other (or itself) left."""
     best, out = float("inf"), None
     for _ in range(repeat):
+        out = None
+        gc.collect()
         start = time.perf_counter()
         out = fn()
         best = min(best, time.perf_counter() - start)
