@@ -406,12 +406,18 @@ class PairChecker:
         if m is not None:
             wm = w.get("multipleOf")
             integers_only = "number" not in self.writer_types(w)
-            if nums is not None:
-                ok = all((fraction(v) / fraction(m)).denominator == 1 for v in nums)
-            elif wm is not None:
-                ok = (fraction(wm) / fraction(m)).denominator == 1
-            else:
-                ok = integers_only and (1 / fraction(m)).denominator == 1
+            ok = (wm is not None and (fraction(wm) / fraction(m)).denominator == 1) or (
+                integers_only and (1 / fraction(m)).denominator == 1
+            )
+            if not ok and nums is not None:
+                # Only the listed values the writer's own type and multipleOf let through.
+                possible = [
+                    v
+                    for v in nums
+                    if (wm is None or (fraction(v) / fraction(wm)).denominator == 1)
+                    and (not integers_only or fraction(v).denominator == 1)
+                ]
+                ok = all((fraction(v) / fraction(m)).denominator == 1 for v in possible)
             if not ok:
                 out += self.finding(
                     "JSON_MULTIPLE_OF_ADDED" if wm is None else "JSON_MULTIPLE_OF_CHANGED",
