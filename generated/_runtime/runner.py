@@ -337,14 +337,20 @@ class Runner:
         store, dead-letter and commit exactly as `process` does. Returns the partitions
         whose blocks were all stored and committed, none held for a retry."""
         works: list[Work] = []
-        for block, msgs, future, epoch in inflight.blocks:
-            result = self.pool.result(future) if self.pool is not None else None
-            if block.partition not in self.assigned or self.epochs.get(block.partition, 0) != epoch:
-                continue  # revoked meanwhile: the owner replays it from the committed offset
-            if result is None:
-                works.append(self.prepare(block, msgs))
-            else:
-                works.append(self.prepare_prepared(block, msgs, result))
+        try:
+            for block, msgs, future, epoch in inflight.blocks:
+                result = self.pool.result(future) if self.pool is not None else None
+                if (
+                    block.partition not in self.assigned
+                    or self.epochs.get(block.partition, 0) != epoch
+                ):
+                    continue  # revoked meanwhile: the owner replays it from the committed offset
+                if result is None:
+                    works.append(self.prepare(block, msgs))
+                else:
+                    works.append(self.prepare_prepared(block, msgs, result))
+        except Abandon:  # stopped while waiting for the registry: nothing stored, replayed
+            return set()
         done = set(self.store_works(works))
         held = self.batcher.held()
         clear = {p for p in self.assigned if p not in held}
