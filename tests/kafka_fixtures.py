@@ -27,9 +27,12 @@ UP_TIMEOUT_S = 600  # covers a cold `fetch` plus the broker's own 90 s readiness
 DOWN_TIMEOUT_S = 60
 
 
-def run_script(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+def run_script(
+    *args: str, timeout: float, script: Path = SCRIPT
+) -> subprocess.CompletedProcess[str]:
+    """One of the project's service scripts (scripts/kafka by default), bounded in time."""
     return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
+        [sys.executable, str(script), *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

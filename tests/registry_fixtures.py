@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import kafka_fixtures
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "schema-registry"
 UP_TIMEOUT_S = 1200  # covers a cold `fetch` (a Maven build) plus the 120 s readiness bound
@@ -25,14 +26,7 @@ DOWN_TIMEOUT_S = 60
 
 
 def run_script(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return kafka_fixtures.run_script(*args, timeout=timeout, script=SCRIPT)
 
 
 @pytest.fixture(scope="session")
