@@ -165,7 +165,11 @@ def _state(spec: WorkerSpec) -> Any:
             destinations=spec.destinations,
             dead_letter=DeadLetterConfig(""),
             format=spec.format,
-            registry_url=spec.registry_url,
+            # Workers never ask the registry: a message naming a schema id the build does
+            # not embed fails here and is judged again in the service, whose registry
+            # client fetches each unknown id once and holds the partitions while the
+            # registry is down.
+            registry_url=None,
         )
         pipeline = Pipeline(config, max_message_bytes=spec.max_message_bytes)
         builders = {d.name: ColumnBuilder(d.columns) for d in spec.destinations}
