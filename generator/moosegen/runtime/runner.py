@@ -287,7 +287,6 @@ class Runner:
             format=cfg.format,
             destinations=tuple(cfg.destinations),
             max_message_bytes=self.pipeline.max_message_bytes,
-            registry_url=cfg.registry_url,
         )
         pool = WorkerPool(spec, n, timeout_s=cfg.worker_timeout_s)
         try:

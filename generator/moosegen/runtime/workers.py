@@ -72,7 +72,6 @@ class WorkerSpec:
     format: str
     destinations: tuple[DestinationConfig, ...]
     max_message_bytes: int
-    registry_url: str | None = None
 
 
 @dataclass
