@@ -108,26 +108,32 @@ def first_assignment(p: Project, offset: int) -> float | None:
     return None
 
 
-def sigkill_drill(p: Project, total: int, kills: int, during: int, seed: int,
+def sigkill_drill(p: Project, total: int, kills: int, seed: int,
                   extra_args: tuple[str, ...] = ()) -> KillReport:
-    """Produce `total` records (`during` of them while each killed instance is down), kill
-    the service with SIGKILL `kills` times at random moments and restart it with the same
-    instance id; returns once everything is committed (the service stopped)."""
+    """Kill the service with SIGKILL `kills` times at random moments while it consumes and
+    restart it with the same instance id; returns once all `total` records are committed
+    (the service stopped).
+
+    The records come in `kills + 1` equal shares: one before the first start, one while
+    each killed instance is down. So every incarnation finds at least a share waiting, and
+    its kill point (rows it stored, drawn below a share) is always reached while it
+    consumes: a fast incarnation that finished the backlog before it could be killed would
+    leave the next one nothing to store, and the drill would wait for rows that never come.
+    """
     rng = random.Random(seed)
     instance = f"drill-{p.topic}"
-    upfront = total - kills * during
-    produce_range(p, 0, upfront)
-    # kill points in rows stored by the incarnation, spread over its share of the backlog
-    share = upfront / (kills + 1)
+    share = total // (kills + 1)
+    bounds = [k * share for k in range(kills + 1)] + [total]
+    produce_range(p, bounds[0], bounds[1])
     report = KillReport()
     args = [*service_args(p, instance), *extra_args]
     proc = h.start(p.tmp, *args)
-    produced = upfront
     try:
         h.wait_until(lambda: h.http_get(p.port, "/health")[0] == 200, 60, "health", proc)
-        for _ in range(kills):
-            target = rng.uniform(0.2, 0.9) * share
-            h.wait_until(lambda t=target: rows_stored(p) >= t, 120, "rows stored", proc)
+        for k in range(kills):
+            target = rng.uniform(0.1, 0.9) * share
+            h.wait_until(lambda t=target: rows_stored(p) >= t, 120, "rows stored", proc,
+                         poll=0.02)
             kids = h.descendants(proc.pid)
             proc.kill()
             proc.wait(10)
@@ -136,12 +142,12 @@ def sigkill_drill(p: Project, total: int, kills: int, during: int, seed: int,
             h.kill_all(left)
             report.workers.append(len(kids))
             report.orphans.append(len(left))
-            produce_range(p, produced, produced + during)
-            produced += during
+            produce_range(p, bounds[k + 1], bounds[k + 2])
             mark = (p.tmp / "service.log").stat().st_size
             started = time.monotonic()
             proc = h.start(p.tmp, *args)
-            h.wait_until(lambda: rows_stored(p) > 0, 120, "rows stored after the restart", proc)
+            h.wait_until(lambda: rows_stored(p) > 0, 120, "rows stored after the restart", proc,
+                         poll=0.02)
             report.recoveries.append(time.monotonic() - started)
             assigned = first_assignment(p, mark)
             report.assigned_after.append(assigned - killed_at if assigned else float("inf"))
@@ -151,7 +157,6 @@ def sigkill_drill(p: Project, total: int, kills: int, during: int, seed: int,
         p.stop(proc)
         h.kill_all(h.wait_gone(kids, 10))
     return report
-
 
 
 def errors(p: Project) -> float:

@@ -127,14 +127,14 @@ def committed_all(bootstrap: str, group: str, topic: str) -> bool:
         c.close()
 
 
-def wait_until(cond: Any, timeout: float, what: str, proc: Any = None) -> None:
+def wait_until(cond: Any, timeout: float, what: str, proc: Any = None, poll: float = 0.5) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise AssertionError(f"service exited early with {proc.returncode} while {what}")
         if cond():
             return
-        time.sleep(0.5)
+        time.sleep(poll)
     raise AssertionError(f"timed out: {what}")
 
 

@@ -20,7 +20,7 @@ def test_sigkills_leave_no_orphan_and_restarts_are_assigned_at_once(
 ) -> None:
     total, kills = 50_000, 4
     p = Project(tmp_path, kafka_bootstrap, partitions=3, batch=2000, spec=PLAIN_SPEC)
-    report = sigkill_drill(p, total, kills, during=1000, seed=7)
+    report = sigkill_drill(p, total, kills, seed=7)
     print(f"\nSIGKILL drill, {total} records: {report.summary()}")
     assert len(report.recoveries) == kills
     assert all(n >= 2 for n in report.workers)  # each killed instance had its workers
