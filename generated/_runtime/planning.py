@@ -27,9 +27,15 @@ class Block:
     # The range was read back from a committed plan (or a plan already committed for
     # it): it must be stored as it is, never cut shorter, or its tokens would change.
     fixed: bool = field(default=False, compare=False)
+    # (destination, mark): a replayed block none of whose rows are in that destination is
+    # inserted there under tokens of its own (see replays.py).
+    marks: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def token(self, destination: str, part: str = "") -> str:
         base = f"moosegen:{self.topic}:{self.partition}:{self.start}-{self.end}:{destination}"
+        mark = dict(self.marks).get(destination)
+        if mark:
+            base = f"{base}:replay-{mark}"
         return f"{base}:{part}" if part else base
 
     @property

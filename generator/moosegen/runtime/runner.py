@@ -29,6 +29,7 @@ from .metrics import Metrics, serve
 from .pipeline import Failure, Item, Pipeline, Routed
 from .planning import Block, decode_plan
 from .registry import RegistryUnavailable
+from .replays import checked
 from .tombstones import Tombstones
 from .workers import WorkerPool, WorkerSpec, resolve_workers, table_from_ipc
 
@@ -701,8 +702,23 @@ class Runner:
 
     def store_work(self, work: Work) -> bool:
         """Store one prepared block; False when it waits for a retry (its end stays uncommitted)."""
+        assert work.block is not None
+        if work.block.fixed:  # a replay: did the earlier attempt leave its rows?
+            work.block = checked(
+                work.block, list(self.dests.values()), self.config.database, self.count_rows
+            )
+            if work.block.marks:
+                log.warning(
+                    "a replayed block left no rows: stored under tokens of its own",
+                    extra={
+                        "event": "replay_fresh_tokens",
+                        "partition": work.block.partition,
+                        "start": work.block.start,
+                        "end": work.block.end,
+                        "destinations": [d for d, _ in work.block.marks],
+                    },
+                )
         block = work.block
-        assert block is not None
         p = self.pipeline
         if p.sync is not None:
             stored = self._run_sync(work)
@@ -776,6 +792,20 @@ class Runner:
                         return
                     self._clickhouse_down(exc, delay, target.table)
                     delay = min(delay * 2, self.config.max_backoff_s)
+
+    def count_rows(self, sql: str, params: dict[str, Any]) -> int:
+        """A count query, backing off while ClickHouse is unavailable; -1 when refused
+        (the replay then relies on deduplication alone)."""
+        delay = 0.5
+        while True:
+            try:
+                return int(self.clickhouse().query(sql, parameters=params).result_rows[0][0])
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if is_data_error(exc):
+                    log.warning("replay check refused: %s", exc, extra={"event": "replay_check"})
+                    return -1
+                self._clickhouse_down(exc, delay, "replay check")
+                delay = min(delay * 2, self.config.max_backoff_s)
 
     def dead_letter(self, dead: list[tuple[Failure, int]]) -> None:
         if not dead:
