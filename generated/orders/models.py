@@ -150,7 +150,7 @@ class Order(BaseModel):
     ship_by: json_codec.Date | None = None
     customer: Annotated[StrictStr, Field(min_length=1)]
     status: Status = Status.new
-    quantity: Annotated[StrictInt, Field(ge=1)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=9223372036854775807)]
     total: Annotated[StrictFloat, Field(ge=0.0)]
     tags: list[StrictStr] = []
     address: Address

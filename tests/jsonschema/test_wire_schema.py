@@ -139,3 +139,18 @@ def test_a_stream_schema_names_its_formats(tmp_path: Path) -> None:
     events = json.loads((GENERATED / "events" / "schema.json").read_text())["properties"]
     decimal = events["amount"]["anyOf"]
     assert {"type": "null"} in decimal and any(b.get("multipleOf") == 0.0001 for b in decimal)
+
+
+@pytest.mark.parametrize("value", [2**63, 2**64, 1e300, -(2**63) - 1])
+def test_an_integer_the_table_cannot_hold_is_refused_by_schema_and_model(value: Any) -> None:
+    """A JSON Schema `integer` lowers to Int64: the models bound it there, and the wire
+    schema written from them says so (else the schema took 1e300 and the service did not)."""
+    v = validator("orders")
+    models = importlib.import_module("generated.orders.models")
+    message = {"order_id": "00000000-0000-0000-0000-000000000000",
+               "placed_at": "2026-01-02T03:04:05Z", "customer": "c", "quantity": 1, "total": 1,
+               "address": {"city": "c", "zip": "z"}}
+    assert v.is_valid(message) and accepts(models, message)
+    message["quantity"] = value
+    assert not v.is_valid(message)
+    assert not accepts(models, message)

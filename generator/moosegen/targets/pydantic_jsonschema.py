@@ -11,6 +11,7 @@ pinned ruff then sorts and formats like every generated file.
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,47 @@ def generate_classes(schema_text: str, main: str) -> tuple[tuple[str, ...], str]
     return tuple(imports), "\n\n\n".join(classes)
 
 
+INT64 = (-(2**63), 2**63 - 1)
+# The keywords under which the schemas a lowered JSON Schema can hold are found.
+_SUBSCHEMA_MAPS = ("properties", "$defs", "definitions")
+_SUBSCHEMAS = ("items", "additionalProperties")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
+
+
+def int64_bounded(schema_text: str) -> str:
+    """The schema with every `integer` bounded to Int64, the column it lowers to: so the
+    model refuses what the table cannot hold (as validation, not as an insert error), and
+    the wire schema written from the model says so too."""
+    doc = json.loads(schema_text)
+    _bound(doc)
+    return json.dumps(doc)
+
+
+def _bound(node: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    types = node.get("type")
+    if types == "integer" or (isinstance(types, list) and "integer" in types):
+        lo, hi = INT64
+        low, high = _number(node.get("minimum")), _number(node.get("maximum"))
+        node["minimum"] = lo if low is None else max(low, lo)
+        node["maximum"] = hi if high is None else min(high, hi)
+    for key in _SUBSCHEMA_MAPS:
+        if isinstance(node.get(key), dict):
+            for child in node[key].values():
+                _bound(child)
+    for key in _SUBSCHEMAS:
+        _bound(node.get(key))
+    for key in _SUBSCHEMA_LISTS:
+        if isinstance(node.get(key), list):
+            for child in node[key]:
+                _bound(child)
+
+
+def _number(value: Any) -> int | float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 # datamodel-code-generator's hints for JSON Schema formats -> the runtime's strict forms.
 FORMAT_TYPES = {"AwareDatetime": "DateTime", "date": "Date", "UUID": "Uuid"}
 
@@ -126,7 +168,7 @@ def plan(unit: StreamUnit, diags: list[Diagnostic]) -> JsonSchemaModelsPlan:
     assert stream.json_schema is not None
     main = record_name(stream.json_schema.doc, stream.name)
     try:
-        imports, classes = generate_classes(stream.json_schema.text, main)
+        imports, classes = generate_classes(int64_bounded(stream.json_schema.text), main)
     except Exception as exc:  # noqa: BLE001 - datamodel-code-generator's refusal, located
         message = f"datamodel-code-generator failed: {type(exc).__name__}: {exc}"
         where = stream.schema_smap.path
