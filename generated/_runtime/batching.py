@@ -110,11 +110,20 @@ class Batcher:
     def buffered(self) -> int:
         return sum(len(p.messages) for p in self._parts.values())
 
-    def cut(self, positions: dict[int, int] | None = None) -> list[tuple[Block, list[Any]]]:
+    def ready(self) -> tuple[int, int]:
+        """(messages buffered in partitions that are not held, how many such partitions
+        have any): what a batch being gathered holds so far."""
+        parts = [p for p in self._parts.values() if p.messages and p.held_until is None]
+        return sum(len(p.messages) for p in parts), len(parts)
+
+    def cut(
+        self, positions: dict[int, int] | None = None, most: int | None = None
+    ) -> list[tuple[Block, list[Any]]]:
         """Blocks ready to process, in partition order; the rest stays buffered.
 
         `positions` (the consumer's next offset per partition) completes a pending
         block whose last offsets were not messages (compaction, transaction markers).
+        A block holds at most `most` messages (a pending block: exactly its range).
         """
         blocks: list[tuple[Block, list[Any]]] = []
         for p in sorted(self._parts):
@@ -133,7 +142,7 @@ class Batcher:
                 if taken:
                     blocks.append((Block(self.topic, p, start, end, fixed=True), taken))
                 continue
-            taken = part.messages
-            part.messages = []
+            taken = part.messages if most is None else part.messages[:most]
+            part.messages = part.messages[len(taken) :]
             blocks.append((Block(self.topic, p, taken[0].offset(), taken[-1].offset() + 1), taken))
         return blocks

@@ -241,3 +241,73 @@ def test_triage_decides_a_block_up_to_its_first_retry_and_defers_drops() -> None
     assert [f.msg.offset() for f in dropped] == [0] and dead == []
     assert r.attempts == {(0, 1, "record"): 1}  # only the decided retry is remembered
     assert r.metrics.dropped._value.get() == 0  # counted when its block is stored
+
+
+class Polled(Msg):
+    def error(self) -> None:
+        return None
+
+
+class BacklogConsumer(FakeConsumer):
+    """A backlog of `per` messages in each of `parts` partitions, handed out the way a
+    fetch does: a few hundred of one partition, then of the next."""
+
+    def __init__(self, parts: int, per: int, chunk: int = 300) -> None:
+        super().__init__()
+        self.queue = [Polled(o, partition=p) for s in range(0, per, chunk)
+                      for p in range(parts) for o in range(s, min(per, s + chunk))]
+        self.asked: list[int] = []
+
+    def consume(self, num_messages: int, timeout: float) -> list[Any]:
+        self.asked.append(num_messages)
+        out, self.queue = self.queue[:num_messages], self.queue[num_messages:]
+        return out
+
+
+def gathering(parts: int, per: int, size: int) -> tuple[Runner, BacklogConsumer]:
+    lifecycle.STOP.clear()
+    consumer = BacklogConsumer(parts, per)
+    cols = (ColumnConfig("id", "id", "String"),)
+    cfg = ServiceConfig(stream="events", topic="events", models=events_models,
+                        destinations=(DestinationConfig("events", cols),),
+                        dead_letter=DeadLetterConfig("dlq"), batch_size=size,
+                        batch_timeout_ms=60_000)
+    r = Runner(cfg, consumer=consumer, producer=object(), client=FakeClient())
+    for p in range(parts):
+        r.batcher.assign(p, None)
+    return r, consumer
+
+
+def test_a_batch_gathers_batch_size_of_each_partition_and_blocks_hold_at_most_that() -> None:
+    """batch.size is a block's size: on 3 partitions a batch gathers 3 x batch.size (a
+    batch cut at batch.size in all gave blocks of a third of it)."""
+    r, consumer = gathering(parts=3, per=5000, size=1000)
+    assert r.gather() == 3000
+    blocks = r.batcher.cut(None, 1000)
+    assert [(b.partition, b.start, b.end) for b, _ in blocks] == [
+        (0, 0, 1000), (1, 0, 900), (2, 0, 900)]  # fetch order: 300 of each in turn
+    # p0 had 1200: the 200 over batch.size begin the next batch, which goes on where
+    # each partition's block ended
+    assert r.batcher.buffered() == 200
+    assert r.gather() == 2800 and r.batcher.buffered() == 3000
+    blocks = r.batcher.cut(None, 1000)
+    assert [(b.partition, b.start) for b, _ in blocks] == [(0, 1000), (1, 900), (2, 900)]
+    assert all(b.end - b.start <= 1000 for b, _ in blocks)
+    # more than batch.size of a partition buffered: the rest waits for the next block
+    b = Batcher("events")
+    b.add([Polled(o, partition=0) for o in range(5000, 6500)])
+    assert [(x.start, x.end) for x, _ in b.cut(None, 1000)] == [(5000, 6000)]
+    assert [(x.start, x.end) for x, _ in b.cut(None, 1000)] == [(6000, 6500)]
+
+
+def test_a_batch_spreads_over_at_most_four_partitions() -> None:
+    r, consumer = gathering(parts=8, per=1000, size=100)
+    r.gather()
+    assert r.batcher.buffered() <= 400 + 300  # four partitions' worth, one fetch chunk over
+    assert all(len(m) <= 100 for _, m in r.batcher.cut(None, 100))
+
+
+def test_one_partition_gathers_batch_size_as_before() -> None:
+    r, consumer = gathering(parts=1, per=5000, size=1000)
+    assert r.gather() == 1000
+    assert [len(m) for _, m in r.batcher.cut(None, 1000)] == [1000]

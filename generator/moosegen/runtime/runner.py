@@ -45,6 +45,10 @@ LOST_PARTITION_ERRORS = (
 )
 
 
+# The most partitions whose batch.size a batch gathers in full (see `Runner.gather`).
+SPREAD = 4
+
+
 class Abandon(Exception):
     """Stop working on the current batch (shutdown requested or the partition moved away)."""
 
@@ -423,7 +427,7 @@ class Runner:
                 got = self.gather(inflight)
                 if got:
                     last_message = time.monotonic()
-                blocks = self.batcher.cut(self._positions())
+                blocks = self.batcher.cut(self._positions(), cfg.batch_size)
                 if inflight is not None:
                     # Workers prepared the previous batch while this one was consumed: they
                     # start on this one now, while the previous one is stored here.
@@ -499,7 +503,12 @@ class Runner:
         log.info("service stopped", extra={"event": "stop"})
 
     def gather(self, inflight: Inflight | None = None) -> int:
-        """Consume until batch.size messages or batch.timeout after the first one.
+        """Consume until batch.size messages of each partition the batch has messages of
+        (of at most SPREAD partitions: memory stays bounded on a consumer of many), or
+        batch.timeout after the first one; returns how many were added. batch.size is the
+        size of a block, one insert: a batch of a 3-partition topic cut at batch.size in
+        all gave blocks of a third of it, and each block has a fixed cost (a part, its
+        merges, its commits).
 
         While workers prepare the previous batch (`inflight`), stop as soon as they are done.
         """
@@ -512,8 +521,10 @@ class Runner:
         held = self.batcher.held()
         if held:  # come back when the first held partition is due
             idle_until = min(idle_until, max(min(held.values()), time.monotonic() + 0.05))
-        while not self.stop and added < cfg.batch_size:
-            if inflight is not None and inflight.done():
+        while not self.stop:
+            buffered, spread = self.batcher.ready()
+            room = cfg.batch_size * min(max(spread, 1), SPREAD) - buffered
+            if room <= 0 or (inflight is not None and inflight.done()):
                 break
             now = time.monotonic()
             if deadline is None:
@@ -526,9 +537,7 @@ class Runner:
                     break
             if inflight is not None:
                 timeout = min(timeout, 0.02)  # look at the workers often
-            msgs = self.consumer.consume(
-                num_messages=min(cfg.batch_size - added, 100_000), timeout=max(timeout, 0.0)
-            )
+            msgs = self.consumer.consume(num_messages=min(room, 100_000), timeout=max(timeout, 0.0))
             good = []
             for m in msgs:
                 err = m.error()
