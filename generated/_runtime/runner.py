@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -151,30 +152,18 @@ class Runner:
         self.epochs: dict[int, int] = {}
         self.pool: WorkerPool | None = None
         self.fatal: str | None = None  # a fatal Kafka error: the service exits with 1
+        # Makes the consumer anew when it is stuck out of its group (None: one was given).
+        self.make_consumer: Callable[[], Any] | None = None
+        self.detached_since: float | None = None  # no partitions and no member id since
 
     # -- wiring ------------------------------------------------------------
     def connect(self) -> None:
-        from confluent_kafka import Consumer, Producer
+        from confluent_kafka import Producer
 
         cfg = self.config
         if self.consumer is None:
-            conf: dict[str, Any] = {
-                "bootstrap.servers": cfg.bootstrap_servers,
-                "group.id": cfg.effective_group_id,
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "auto.offset.reset": "earliest",
-                "partition.assignment.strategy": "cooperative-sticky",
-                "max.poll.interval.ms": 600_000,
-                "error_cb": self._kafka_error,
-            }
-            if cfg.instance_id:
-                conf["group.instance.id"] = cfg.instance_id
-            if cfg.session_timeout_ms:
-                conf["session.timeout.ms"] = cfg.session_timeout_ms
-            conf.update(cfg.kafka_config)
-            conf.update(cfg.consumer_config)
-            self.consumer = Consumer(conf)
+            self.make_consumer = self._new_consumer
+            self.consumer = self._new_consumer()
         if self.producer is None:
             pconf: dict[str, Any] = {
                 "bootstrap.servers": cfg.bootstrap_servers,
@@ -199,6 +188,28 @@ class Runner:
             )
         self.dlq = DeadLetterWriter(self.producer, cfg.dead_letter.topic)
 
+    def _new_consumer(self) -> Any:
+        from confluent_kafka import Consumer
+
+        cfg = self.config
+        conf: dict[str, Any] = {
+            "bootstrap.servers": cfg.bootstrap_servers,
+            "group.id": cfg.effective_group_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "partition.assignment.strategy": "cooperative-sticky",
+            "max.poll.interval.ms": 600_000,
+            "error_cb": self._kafka_error,
+        }
+        if cfg.instance_id:
+            conf["group.instance.id"] = cfg.instance_id
+        if cfg.session_timeout_ms:
+            conf["session.timeout.ms"] = cfg.session_timeout_ms
+        conf.update(cfg.kafka_config)
+        conf.update(cfg.consumer_config)
+        return Consumer(conf)
+
     def clickhouse(self) -> Any:
         """The ClickHouse client, connected on first use (raises while unreachable)."""
         if self.client is None:
@@ -219,6 +230,8 @@ class Runner:
             self.health.kafka_ok = False
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        if consumer is not self.consumer:
+            return  # a consumer made anew: the old one's callbacks are stale
         # The committed metadata says which block to re-form (same range, same tokens):
         # never assume there is none, retry until read; stopping, take nothing on.
         attempt = 0
@@ -253,6 +266,8 @@ class Runner:
         )
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        if consumer is not self.consumer:
+            return
         for tp in partitions:
             self.batcher.revoke(tp.partition)
             self.assigned.discard(tp.partition)
@@ -403,12 +418,7 @@ class Runner:
         if cfg.health_enabled:
             self.checker = self.health_checker()
             self.checker.start()
-        self.consumer.subscribe(
-            [cfg.topic],
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_revoke,
-        )
+        self.subscribe()
         self.health.progress()
         log.info(
             "service started",
@@ -424,6 +434,7 @@ class Runner:
         try:
             while not self.stop:
                 self.release_due()
+                self.check_membership()
                 got = self.gather(inflight)
                 if got:
                     last_message = time.monotonic()
@@ -456,6 +467,49 @@ class Runner:
         finally:
             self.close()
         return 0 if self.fatal is None else 1
+
+    def subscribe(self) -> None:
+        self.consumer.subscribe(
+            [self.config.topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
+
+    def check_membership(self) -> None:
+        """Make the consumer anew when it has had no partitions and no group member id for
+        `rejoin_after_s`. librdkafka can stay out of its group after losing the
+        coordinator — the broker back, the session expired, and no new join for minutes
+        (seen here after a broker restart on a loaded machine; a restart of the process
+        is the known cure). A member that merely has no partitions (more members than
+        partitions) keeps its member id and is left alone. Nothing is lost: with no
+        partitions nothing is in flight, and the new consumer starts from the committed
+        offsets and plans."""
+        if self.make_consumer is None or not self.config.rejoin_after_s:
+            return
+        try:
+            joined = bool(self.assigned) or bool(self.consumer.memberid())
+        except Exception:  # noqa: BLE001 - a closed or failed handle: not in the group
+            joined = False
+        now = time.monotonic()
+        if joined or self.detached_since is None:
+            self.detached_since = None if joined else now
+            return
+        if now - self.detached_since < self.config.rejoin_after_s:
+            return
+        log.warning(
+            "consumer out of its group for %.0fs: making it anew",
+            now - self.detached_since,
+            extra={"event": "rejoin"},
+        )
+        self.metrics.errors.labels(self.config.stream, "kafka").inc()
+        old, self.consumer = self.consumer, self.make_consumer()
+        # close() leaves the group; it must not hold the service if the old handle hangs
+        closer = threading.Thread(target=old.close, name="close-stuck-consumer", daemon=True)
+        closer.start()
+        closer.join(10)
+        self.subscribe()
+        self.detached_since = None
 
     def health_checker(self) -> HealthChecker:
         """The periodic checks of Kafka, ClickHouse and progress (see health.py)."""

@@ -311,3 +311,58 @@ def test_one_partition_gathers_batch_size_as_before() -> None:
     r, consumer = gathering(parts=1, per=5000, size=1000)
     assert r.gather() == 1000
     assert [len(m) for _, m in r.batcher.cut(None, 1000)] == [1000]
+
+
+class StuckConsumer(FakeConsumer):
+    """Out of its group: no member id (what librdkafka shows while it cannot rejoin)."""
+
+    def __init__(self, member: str | None = None) -> None:
+        super().__init__()
+        self.member = member
+        self.closed = self.subscribed = False
+
+    def memberid(self) -> str | None:
+        return self.member
+
+    def close(self) -> None:
+        self.closed = True
+
+    def subscribe(self, topics: list[str], **callbacks: Any) -> None:
+        self.subscribed = True
+
+
+def test_a_consumer_out_of_its_group_too_long_is_made_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    r = runner(FakeClient())
+    stuck = r.consumer = StuckConsumer()
+    made: list[StuckConsumer] = []
+    r.make_consumer = lambda: made.append(StuckConsumer("m-2")) or made[-1]
+    clock = [1000.0]
+    monkeypatch.setattr("moosegen.runtime.runner.time.monotonic", lambda: clock[0])
+    r.check_membership()  # out of the group from now
+    clock[0] += r.config.rejoin_after_s - 1
+    r.check_membership()
+    assert r.consumer is stuck and not made
+    clock[0] += 2
+    r.check_membership()
+    assert made and r.consumer is made[0] and made[0].subscribed and stuck.closed
+    # the old consumer's late callbacks are stale: they change nothing
+    from confluent_kafka import TopicPartition
+
+    r.assigned.add(0)
+    r._on_revoke(stuck, [TopicPartition("events", 0)])
+    assert r.assigned == {0}
+    r.assigned.clear()
+    # a member without partitions (more members than partitions) is left alone
+    clock[0] += 10 * r.config.rejoin_after_s
+    r.check_membership()
+    assert r.consumer is made[0] and len(made) == 1
+
+
+def test_a_given_consumer_is_never_replaced() -> None:
+    r = runner(FakeClient())
+    r.consumer = StuckConsumer()
+    r.detached_since = -10.0**9
+    r.check_membership()
+    assert isinstance(r.consumer, StuckConsumer) and not r.consumer.closed

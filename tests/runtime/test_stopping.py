@@ -64,7 +64,7 @@ def test_assignment_waits_for_the_committed_plan(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(lifecycle.STOP, "wait", lambda timeout: False)  # no real sleeps
     r = runner(FakeClient())
     plan = encode_plan(25)
-    consumer = FlakyCommitted(failures=7, metadata=plan)
+    consumer = r.consumer = FlakyCommitted(failures=7, metadata=plan)
     r._on_assign(consumer, [TopicPartition("events", 0)])
     assert consumer.failures == 0 and r.assigned == {0}
     assert r.batcher.pending(0) == (10, 25)  # the planned block is re-formed
@@ -73,7 +73,7 @@ def test_assignment_waits_for_the_committed_plan(monkeypatch: pytest.MonkeyPatch
 def test_stopping_while_the_committed_offsets_are_unreadable() -> None:
     lifecycle.STOP.clear()
     r = runner(FakeClient())
-    consumer = FlakyCommitted(failures=10**6, metadata="")
+    consumer = r.consumer = FlakyCommitted(failures=10**6, metadata="")
     timer = threading.Timer(0.3, lifecycle.STOP.set)
     timer.start()
     try:

@@ -112,6 +112,13 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         help="seconds messages may wait with nothing stored before the progress health "
         "check fails (default: health_check.interval plus batch.timeout)",
     )
+    ap.add_argument(
+        "--rejoin-after",
+        type=float,
+        default=_env_float("MOOSEGEN_REJOIN_AFTER"),
+        help="seconds the consumer may be out of its group (no partitions, no member id) "
+        "before it is made anew (default 30; 0 = never)",
+    )
     ap.add_argument("--log-level", default=os.environ.get("MOOSEGEN_LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
     changes: dict[str, object] = {}
@@ -139,6 +146,8 @@ def parse(config: ServiceConfig, argv: Sequence[str] | None) -> tuple[str, Servi
         changes["idle_exit_s"] = args.idle_exit
     if args.stall_after is not None:
         changes["stall_after_ms"] = int(args.stall_after * 1000)
+    if args.rejoin_after is not None:
+        changes["rejoin_after_s"] = max(0.0, args.rejoin_after)
     if args.worker_timeout is not None:
         changes["worker_timeout_s"] = args.worker_timeout
     try:

@@ -99,6 +99,9 @@ class ServiceConfig:
     # Static group membership when set (see membership.py); 0: librdkafka's default.
     instance_id: str = ""
     session_timeout_ms: int = 0
+    # A consumer with no partitions and no group member id for this long is closed and
+    # made anew (see `Runner.check_membership`); 0 = never.
+    rejoin_after_s: float = 30.0
     max_backoff_s: float = 30.0
     # Larger source messages are dead-lettered (error type `oversized`) without decoding.
     # Default: the topic's `max.message.bytes` in `topics` when it sets one, else 8 MiB.
