@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .planning import Block
+from .planning import Block, Marks
 
 
 class MessageLike(Protocol):
@@ -24,6 +24,7 @@ class MessageLike(Protocol):
 class _Partition:
     messages: list[Any] = field(default_factory=list)
     pending: tuple[int, int] | None = None  # a planned, not yet stored block [start, end)
+    marks: Marks = ()  # the token marks of its plan
     held_until: float | None = None  # a record awaits its retry: cut nothing before then
 
 
@@ -40,8 +41,8 @@ class Batcher:
         self.topic = topic
         self._parts: dict[int, _Partition] = {}
 
-    def assign(self, partition: int, pending: tuple[int, int] | None) -> None:
-        self._parts[partition] = _Partition(pending=pending)
+    def assign(self, partition: int, pending: tuple[int, int] | None, marks: Marks = ()) -> None:
+        self._parts[partition] = _Partition(pending=pending, marks=marks if pending else ())
 
     def revoke(self, partition: int) -> None:
         self._parts.pop(partition, None)
@@ -60,6 +61,7 @@ class Batcher:
         messages: list[Any],
         until: float,
         pending: tuple[int, int] | None = None,
+        marks: Marks = (),
     ) -> None:
         """Put `messages` (the partition's oldest) back in front and cut nothing before `until`.
 
@@ -72,7 +74,7 @@ class Batcher:
         part.messages = list(messages) + part.messages
         part.held_until = max(until, part.held_until or until)
         if pending is not None:
-            part.pending = pending
+            part.pending, part.marks = pending, marks
 
     def requeue(self, partition: int, messages: list[Any]) -> None:
         """Put back `messages` that were cut but not stored, in offset order (a held
@@ -138,9 +140,9 @@ class Batcher:
                     continue  # the planned block is not complete yet
                 taken = [m for m in part.messages if m.offset() < end]
                 part.messages = [m for m in part.messages if m.offset() >= end]
-                part.pending = None
+                marks, part.pending, part.marks = part.marks, None, ()
                 if taken:
-                    blocks.append((Block(self.topic, p, start, end, fixed=True), taken))
+                    blocks.append((Block(self.topic, p, start, end, True, marks), taken))
                 continue
             taken = part.messages if most is None else part.messages[:most]
             part.messages = part.messages[len(taken) :]

@@ -6,6 +6,8 @@ in the commit metadata; after it is stored, the end offset is committed without
 metadata. A restart (or the new owner after a rebalance) reads the committed
 offset and metadata back and re-forms exactly the same block, so the insert
 deduplication token — derived from the range alone — matches the first attempt.
+A replay that has to insert under tokens of their own (see replays.py) commits the plan
+again with its marks first, so the attempt after it re-forms those tokens in turn.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class Block:
     fixed: bool = field(default=False, compare=False)
     # (destination, mark): a replayed block none of whose rows are in that destination is
     # inserted there under tokens of its own (see replays.py).
-    marks: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    marks: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # sorted
 
     def token(self, destination: str, part: str = "") -> str:
         base = f"moosegen:{self.topic}:{self.partition}:{self.start}-{self.end}:{destination}"
@@ -40,11 +42,33 @@ class Block:
 
     @property
     def plan_metadata(self) -> str:
-        return encode_plan(self.end)
+        return encode_plan(self.end, self.marks)
 
 
-def encode_plan(end: int) -> str:
-    return json.dumps({"moosegen": PLAN_VERSION, "end": end}, separators=(",", ":"))
+Marks = tuple[tuple[str, str], ...]
+
+
+def encode_plan(end: int, marks: Marks = ()) -> str:
+    doc: dict[str, object] = {"moosegen": PLAN_VERSION, "end": end}
+    if marks:
+        doc["marks"] = dict(marks)
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def decode_marks(metadata: str | bytes | None) -> Marks:
+    """The token marks a committed plan carries (none: the range's own tokens)."""
+    if not metadata:
+        return ()
+    if isinstance(metadata, bytes):
+        metadata = metadata.decode("utf-8", "replace")
+    try:
+        data = json.loads(metadata)
+    except ValueError:
+        return ()
+    marks = data.get("marks") if isinstance(data, dict) else None
+    if not isinstance(marks, dict):
+        return ()
+    return tuple(sorted((k, v) for k, v in marks.items() if isinstance(v, str) and v))
 
 
 def decode_plan(metadata: str | bytes | None, committed: int) -> int | None:

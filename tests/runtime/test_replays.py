@@ -18,7 +18,7 @@ import pytest
 from moosegen.runtime import lifecycle
 from moosegen.runtime.config import ColumnConfig, DeadLetterConfig, DestinationConfig, ServiceConfig
 from moosegen.runtime.pipeline import Item, Routed
-from moosegen.runtime.planning import Block
+from moosegen.runtime.planning import Block, decode_marks, decode_plan
 from moosegen.runtime.replays import checkable, statement
 from moosegen.runtime.runner import Runner, Work
 
@@ -30,11 +30,20 @@ COLUMNS = (ColumnConfig("id", "id", "String"), ColumnConfig("user_id", "user_id"
            ColumnConfig("_partition", None, "Int32"), ColumnConfig("_offset", None, "Int64"))
 
 
+class Committing(FakeConsumer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits: list[tuple[int, int, str]] = []
+
+    def commit(self, offsets: list[Any], asynchronous: bool) -> None:
+        self.commits.extend((tp.partition, tp.offset, tp.metadata) for tp in offsets)
+
+
 def service(client: Any, table: str) -> Runner:
     cfg = ServiceConfig(stream="events", topic="events", models=events_models,
                         destinations=(DestinationConfig(table, COLUMNS),),
                         dead_letter=DeadLetterConfig("dlq"), max_backoff_s=0.01)
-    r = Runner(cfg, consumer=FakeConsumer(), producer=object(), client=client)
+    r = Runner(cfg, consumer=Committing(), producer=object(), client=client)
     r.assigned.add(0)
     return r
 
@@ -67,10 +76,23 @@ def count(client: Any, name: str) -> int:
 
 
 def store(client: Any, name: str, block: Block) -> Work:
+    """Store `block` as the runner does; returns the work (its block as stored, and the
+    plans committed on the way in `work.commits`)."""
     lifecycle.STOP.clear()
     w = work(block, name)
-    assert service(client, name).store_work(w)
+    r = service(client, name)
+    assert r.store_work(w)
+    w.commits = r.consumer.commits  # type: ignore[attr-defined]
     return w
+
+
+def replayed(w: Work) -> Block:
+    """The block a restart re-forms from the plan `w` committed last (or its own)."""
+    assert w.block is not None
+    commits = getattr(w, "commits", [])
+    metadata = commits[-1][2] if commits else w.block.plan_metadata
+    assert decode_plan(metadata, w.block.start) == w.block.end
+    return Block("events", 0, w.block.start, w.block.end, True, decode_marks(metadata))
 
 
 def orphan_record(client: Any, name: str, block: Block) -> None:
@@ -90,12 +112,26 @@ def test_a_replay_with_an_orphan_record_is_stored_under_tokens_of_its_own(client
     assert count(client, name) == 3
     assert w.block is not None and w.block.token(name).startswith(
         "moosegen:events:0:10-13:orphaned:replay-")
-    # replayed again (a crash after the insert, before the end was committed): its rows
-    # are there, so the plain tokens are used and nothing is stored twice
-    again = store(client, name, replay)
-    assert again.block is not None and again.block.marks == ()
+    # the new tokens were committed in the block's plan before the insert
+    assert w.commits == [(0, 10, w.block.plan_metadata)]
+    # replayed again from that plan (a crash after the insert, before the end was
+    # committed): its rows are there, so the plan's tokens are kept and deduplicate it
+    again = store(client, name, replayed(w))
+    assert again.block is not None and again.block.marks == w.block.marks
+    assert again.commits == []
     assert client.query(f"SELECT count(), uniqExact(id), min(_offset), max(_offset) FROM {name}"
                         ).result_rows == [(3, 3, 10, 12)]
+
+
+def test_a_replay_whose_new_tokens_never_landed_takes_newer_ones(client: Any) -> None:
+    name = table(client, "twice")
+    orphan_record(client, name, Block("events", 0, 0, 4))
+    first = store(client, name, Block("events", 0, 0, 4, fixed=True))
+    client.command(f"DELETE FROM {name} WHERE 1")  # its insert under the new tokens lost too
+    second = store(client, name, replayed(first))
+    assert second.block is not None and first.block is not None
+    assert second.block.marks != first.block.marks and second.commits
+    assert count(client, name) == 4
 
 
 def test_a_first_attempt_is_not_checked_and_a_table_without_lineage_cannot_be(
@@ -116,3 +152,15 @@ def test_the_check_counts_the_block_range_of_its_own_topic_and_partition() -> No
     assert sql == ("SELECT count() FROM `db`.`t\\`x` WHERE _partition = %(p)s AND "
                    "_offset >= %(lo)s AND _offset < %(hi)s AND _topic = %(t)s")
     assert params == {"p": 2, "lo": 5, "hi": 9, "t": "orders"}
+
+
+def test_a_replay_of_a_replay_is_not_stored_twice(client: Any) -> None:
+    """The first attempt died before its insert (no record at all); the replay stored the
+    block under new tokens and died before committing the end; the next replay re-forms
+    those tokens from the plan, so the rows are not stored a second time."""
+    name = table(client, "again")
+    first = store(client, name, Block("events", 0, 20, 25, fixed=True))
+    assert first.commits and count(client, name) == 5
+    second = store(client, name, replayed(first))
+    assert client.query(f"SELECT count(), uniqExact(id) FROM {name}").result_rows == [(5, 5)]
+    assert second.commits == []

@@ -15,9 +15,12 @@ whether any row of the block's range is there:
     SELECT count() FROM t WHERE _partition = p AND _offset >= start AND _offset < end
 
 None: whatever an earlier attempt did left no rows, and the block is inserted under
-tokens of its own (`replay-<mark>`, new on every attempt, as an orphan record may
-exist for the last one too). Some: the earlier insert landed, and the same tokens
-deduplicate it. A destination without lineage cannot be asked; it relies on the log.
+tokens of its own (`replay-<mark>`), new on every such attempt (an orphan record may
+exist for the last one too) and committed in the block's plan before the insert, so a
+crash after it leaves a plan whose tokens are those of the rows that landed. Some: an
+earlier insert landed, under the tokens the plan records (the first attempt's, or the
+last mark committed), and the same tokens deduplicate it — halves of a bisected block
+included. A destination without lineage cannot be asked; it relies on the log.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .config import DestinationConfig
 from .planning import Block
 
 LINEAGE = frozenset({"_partition", "_offset"})
+MAX_PLAN_BYTES = 4000  # Kafka's offset.metadata.max.bytes is 4096 by default
 
 
 def checkable(destination: DestinationConfig) -> bool:
@@ -58,11 +62,15 @@ def checked(
     database: str,
     count: Callable[[str, dict[str, Any]], int],
 ) -> Block:
-    """`block` with a fresh token mark for every checkable destination holding none of
-    its rows; `count` runs a statement (and waits out ClickHouse being unreachable)."""
-    marks = tuple(
-        (d.name, uuid.uuid4().hex[:16])
-        for d in destinations
-        if checkable(d) and count(*statement(database, d, block)) == 0
-    )
-    return replace(block, marks=marks) if marks else block
+    """`block` with a new token mark for every checkable destination holding none of its
+    rows (the others keep the tokens of the attempt its plan records); `count` runs a
+    statement (and waits out ClickHouse being unreachable). A plan too large for Kafka's
+    offset metadata with new marks is not checked."""
+    marks = dict(block.marks)
+    for d in destinations:
+        if checkable(d) and count(*statement(database, d, block)) == 0:
+            marks[d.name] = uuid.uuid4().hex[:16]
+    new = replace(block, marks=tuple(sorted(marks.items())))
+    if new.marks == block.marks or len(new.plan_metadata.encode()) > MAX_PLAN_BYTES:
+        return block
+    return new

@@ -28,7 +28,7 @@ from .hooks import resolve
 from .lifecycle import STOP, install
 from .metrics import Metrics, serve
 from .pipeline import Failure, Item, Pipeline, Routed
-from .planning import Block, decode_plan
+from .planning import Block, decode_marks, decode_plan
 from .registry import RegistryUnavailable
 from .replays import checked
 from .tombstones import Tombstones
@@ -248,7 +248,7 @@ class Runner:
         for tp in committed:
             end = decode_plan(tp.metadata, tp.offset)
             pending = (tp.offset, end) if end is not None else None
-            self.batcher.assign(tp.partition, pending)
+            self.batcher.assign(tp.partition, pending, decode_marks(tp.metadata))
             self.assigned.add(tp.partition)
             if pending:
                 log.info(
@@ -767,20 +767,7 @@ class Runner:
         """Store one prepared block; False when it waits for a retry (its end stays uncommitted)."""
         assert work.block is not None
         if work.block.fixed:  # a replay: did the earlier attempt leave its rows?
-            work.block = checked(
-                work.block, list(self.dests.values()), self.config.database, self.count_rows
-            )
-            if work.block.marks:
-                log.warning(
-                    "a replayed block left no rows: stored under tokens of its own",
-                    extra={
-                        "event": "replay_fresh_tokens",
-                        "partition": work.block.partition,
-                        "start": work.block.start,
-                        "end": work.block.end,
-                        "destinations": [d for d, _ in work.block.marks],
-                    },
-                )
+            self.check_replay(work)
         block = work.block
         p = self.pipeline
         if p.sync is not None:
@@ -855,6 +842,31 @@ class Runner:
                         return
                     self._clickhouse_down(exc, delay, target.table)
                     delay = min(delay * 2, self.config.max_backoff_s)
+
+    def check_replay(self, work: Work) -> None:
+        """New token marks for the destinations holding none of a replayed block's rows,
+        committed in its plan before anything is inserted under them (see replays.py)."""
+        from confluent_kafka import TopicPartition
+
+        old = work.block
+        assert old is not None
+        new = checked(old, list(self.dests.values()), self.config.database, self.count_rows)
+        if new.marks == old.marks:
+            return
+        fresh = sorted(d for d, m in new.marks if dict(old.marks).get(d) != m)
+        log.warning(
+            "a replayed block left no rows: stored under tokens of its own",
+            extra={
+                "event": "replay_fresh_tokens",
+                "partition": new.partition,
+                "start": new.start,
+                "end": new.end,
+                "destinations": fresh,
+            },
+        )
+        plan = TopicPartition(new.topic, new.partition, new.start, metadata=new.plan_metadata)
+        self.commit([plan])
+        work.block = new
 
     def count_rows(self, sql: str, params: dict[str, Any]) -> int:
         """A count query, backing off while ClickHouse is unavailable; -1 when refused
@@ -948,7 +960,7 @@ class Runner:
         from confluent_kafka import TopicPartition
 
         pending = (fixed.start, fixed.end) if fixed is not None else None
-        self.batcher.hold(partition, msgs, until, pending)
+        self.batcher.hold(partition, msgs, until, pending, fixed.marks if fixed else ())
         try:
             self.consumer.pause([TopicPartition(self.config.topic, partition)])
         except Exception as exc:  # noqa: BLE001 - a partition no longer assigned
