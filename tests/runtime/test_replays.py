@@ -164,3 +164,21 @@ def test_a_replay_of_a_replay_is_not_stored_twice(client: Any) -> None:
     second = store(client, name, replayed(first))
     assert client.query(f"SELECT count(), uniqExact(id) FROM {name}").result_rows == [(5, 5)]
     assert second.commits == []
+
+
+def test_a_replay_whose_rows_all_landed_without_a_record_is_not_stored_again(
+    client: Any,
+) -> None:
+    """The other way the log misses: the part landed and its record did not (the first
+    attempt's rows are there, its token unknown to the engine). The block is found whole
+    and not inserted again."""
+    name = table(client, "landed")
+    first = work(Block("events", 0, 30, 34), name)
+    assert first.routed is not None
+    rows = first.routed[name].rows
+    client.insert(name, [[r["id"], r["user_id"], 0, 30 + k] for k, r in enumerate(rows)],
+                  column_names=["id", "user_id", "_partition", "_offset"],
+                  settings={"insert_deduplication_token": "some other attempt"})
+    again = store(client, name, Block("events", 0, 30, 34, fixed=True))
+    assert again.landed == {name} and again.commits == []
+    assert client.query(f"SELECT count(), uniqExact(id) FROM {name}").result_rows == [(4, 4)]

@@ -17,10 +17,12 @@ whether any row of the block's range is there:
 None: whatever an earlier attempt did left no rows, and the block is inserted under
 tokens of its own (`replay-<mark>`), new on every such attempt (an orphan record may
 exist for the last one too) and committed in the block's plan before the insert, so a
-crash after it leaves a plan whose tokens are those of the rows that landed. Some: an
-earlier insert landed, under the tokens the plan records (the first attempt's, or the
-last mark committed), and the same tokens deduplicate it — halves of a bisected block
-included. A destination without lineage cannot be asked; it relies on the log.
+crash after it leaves a plan whose tokens are those of the rows that landed. All of them
+(as many as the block routes there): the block is not inserted there again — the log
+can miss the other way too, a part that landed without its record (SIGKILL soaks stored
+whole blocks twice under the same token). Some: a bisected block's halves landed in
+part, and the tokens the plan records (the first attempt's, or the last mark committed)
+deduplicate those. A destination without lineage cannot be asked; it relies on the log.
 """
 
 from __future__ import annotations
@@ -61,16 +63,26 @@ def checked(
     destinations: list[DestinationConfig],
     database: str,
     count: Callable[[str, dict[str, Any]], int],
-) -> Block:
-    """`block` with a new token mark for every checkable destination holding none of its
-    rows (the others keep the tokens of the attempt its plan records); `count` runs a
-    statement (and waits out ClickHouse being unreachable). A plan too large for Kafka's
-    offset metadata with new marks is not checked."""
+    expected: dict[str, int] | None = None,
+) -> tuple[Block, frozenset[str]]:
+    """(`block` with a new token mark for every checkable destination holding none of its
+    rows, the destinations holding all of them: `expected` rows each, when known).
+
+    The others keep the tokens of the attempt its plan records. `count` runs a statement
+    (and waits out ClickHouse being unreachable; -1: refused, nothing is decided). A plan
+    too large for Kafka's offset metadata with new marks keeps its tokens."""
     marks = dict(block.marks)
+    landed: set[str] = set()
     for d in destinations:
-        if checkable(d) and count(*statement(database, d, block)) == 0:
+        want = None if expected is None else expected.get(d.name, 0)
+        if not checkable(d) or want == 0:
+            continue  # cannot be asked, or nothing to store there
+        found = count(*statement(database, d, block))
+        if found == 0:
             marks[d.name] = uuid.uuid4().hex[:16]
+        elif want is not None and found >= want:
+            landed.add(d.name)
     new = replace(block, marks=tuple(sorted(marks.items())))
     if new.marks == block.marks or len(new.plan_metadata.encode()) > MAX_PLAN_BYTES:
-        return block
-    return new
+        return block, frozenset(landed)
+    return new, frozenset(landed)
