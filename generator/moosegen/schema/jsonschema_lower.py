@@ -45,6 +45,42 @@ _ANNOTATIONS = {
     "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "$ref",
 }
 # fmt: on
+# The kinds of value each keyword the lowering reads must have.
+_KEYWORD_KINDS: dict[str, tuple[type, ...]] = {
+    "type": (str, list),
+    "format": (str,),
+    "enum": (list,),
+    "properties": (dict,),
+    "required": (list,),
+    "items": (dict, bool),
+    "additionalProperties": (dict, bool),
+    "title": (str,),
+    "description": (str,),
+    "$defs": (dict,),
+    "definitions": (dict,),
+}
+
+
+def _misshapen(node: dict[str, Any]) -> str | None:
+    """The first keyword whose value is of a kind the lowering cannot read."""
+    return next(
+        (k for k, kinds in _KEYWORD_KINDS.items() if k in node and not isinstance(node[k], kinds)),
+        None,
+    )
+
+
+def kind_of(python_type: str) -> str:
+    """A decoded JSON value's Python type named as JSON names it."""
+    names = {
+        "dict": "an object",
+        "list": "an array",
+        "str": "a string",
+        "bool": "a boolean",
+        "int": "a number",
+        "float": "a number",
+        "NoneType": "null",
+    }
+    return names.get(python_type, python_type)
 
 
 def record_name(doc: Any, stream: str) -> str:
@@ -68,6 +104,13 @@ class _Lowering:
         self.out.diagnostics.append(
             self.jsmap.diag(where, "JSONSCHEMA_UNMAPPABLE", message, category="SCHEMA")
         )
+
+    def well_shaped(self, node: dict[str, Any], jwhere: JsonPath) -> bool:
+        bad = _misshapen(node)
+        if bad is not None:
+            kind = type(node[bad]).__name__
+            self.error((*jwhere, bad), f"keyword {bad!r} cannot be {kind_of(kind)}")
+        return bad is None
 
     def locate(self, awhere: JsonPath, jwhere: JsonPath) -> None:
         self.out.smap.values[awhere] = self.jsmap.pos(jwhere)
@@ -124,6 +167,8 @@ class _Lowering:
         unknown = sorted(k for k in node if k not in _ANNOTATIONS)
         if unknown:
             self.error((*jwhere, unknown[0]), f"keyword {unknown[0]!r} has no column mapping")
+            return None
+        if not self.well_shaped(node, jwhere):
             return None
         types = node.get("type")
         names = types if isinstance(types, list) else [types]
@@ -226,6 +271,8 @@ def lower(doc: Any, jsmap: SourceMap, stream: str, namespace: str) -> Lowered:
     lowering = _Lowering(doc, jsmap, namespace)
     if not (isinstance(doc, dict) and (doc.get("type") == "object" or "properties" in doc)):
         lowering.error((), "a stream's JSON Schema must describe an object with `properties`")
+        return lowering.out
+    if not lowering.well_shaped(doc, ()):
         return lowering.out
     record = lowering.object(doc, (), (), stream)
     if record is not None:
