@@ -55,17 +55,23 @@ def encode_plan(end: int, marks: Marks = ()) -> str:
     return json.dumps(doc, separators=(",", ":"))
 
 
-def decode_marks(metadata: str | bytes | None) -> Marks:
-    """The token marks a committed plan carries (none: the range's own tokens)."""
+def _plan_doc(metadata: str | bytes | None) -> dict[str, object]:
+    """A committed offset's metadata as one of our plans ({} when it is not one)."""
     if not metadata:
-        return ()
+        return {}
     if isinstance(metadata, bytes):
         metadata = metadata.decode("utf-8", "replace")
     try:
         data = json.loads(metadata)
     except ValueError:
-        return ()
-    marks = data.get("marks") if isinstance(data, dict) else None
+        return {}
+    ours = isinstance(data, dict) and data.get("moosegen") == PLAN_VERSION
+    return data if ours else {}
+
+
+def decode_marks(metadata: str | bytes | None) -> Marks:
+    """The token marks a committed plan carries (none: the range's own tokens)."""
+    marks = _plan_doc(metadata).get("marks")
     if not isinstance(marks, dict):
         return ()
     return tuple(sorted((k, v) for k, v in marks.items() if isinstance(v, str) and v))
@@ -73,17 +79,7 @@ def decode_marks(metadata: str | bytes | None) -> Marks:
 
 def decode_plan(metadata: str | bytes | None, committed: int) -> int | None:
     """The planned end offset of a pending block, or None when nothing is pending."""
-    if not metadata:
-        return None
-    if isinstance(metadata, bytes):
-        metadata = metadata.decode("utf-8", "replace")
-    try:
-        data = json.loads(metadata)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("moosegen") != PLAN_VERSION:
-        return None
-    end = data.get("end")
+    end = _plan_doc(metadata).get("end")
     if not isinstance(end, int) or isinstance(end, bool) or committed < 0 or end <= committed:
         return None
     return end
