@@ -191,3 +191,17 @@ def test_widenings(tmp_path: Path, client: Any, database: str) -> None:
         "d": "Decimal(20, 2)",
         "o": "Nullable(Int64)",
     }
+
+
+def test_a_field_name_longer_than_a_file_name_names_the_migration_by_its_version(
+    tmp_path: Path,
+) -> None:
+    """A migration is named after its one change while that name is short (a field name
+    of 300 characters made `0002_add_xxx….sql`, a file name the system refuses)."""
+    long = "x" * 300
+    v2 = avsc([ID, {"name": "n", "type": "int"},
+               {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["A", "B"]}},
+               {"name": long, "type": "string", "default": ""}])
+    files = migrations(history_unit(tmp_path, SPEC, [V1, v2]), [])
+    assert [name for name, _ in files] == ["0001_create.sql", "0002_v2.sql"]
+    assert f"ADD COLUMN IF NOT EXISTS `{long}` String" in dict(files)["0002_v2.sql"]

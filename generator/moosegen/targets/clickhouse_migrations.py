@@ -23,6 +23,8 @@ from moosegen.targets.clickhouse_plan import (
 )
 from moosegen.targets.clickhouse_types import widening
 
+MAX_NAME = 64  # the longest change name a migration file is named after
+
 
 def _find_old(new: Field, old_fields: dict[str, Field]) -> tuple[Field | None, bool]:
     if new.name in old_fields:
@@ -70,7 +72,10 @@ def migration(
                     severity="warning",
                 )
     unique = list(dict.fromkeys(kinds))
-    name = unique[0] if len(unique) == 1 else f"v{unit.versions[index].version}"
+    # Named after its one change while that name is short: a field name may be longer
+    # than a file name can be.
+    one = len(unique) == 1 and len(unique[0]) <= MAX_NAME
+    name = unique[0] if one else f"v{unit.versions[index].version}"
     return MigrationPlan(f"{index + 1:04d}_{name}.sql", tuple(statements))
 
 
