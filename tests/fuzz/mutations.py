@@ -445,6 +445,8 @@ def registry(specs: Path, outside: Path, rng: random.Random) -> None:
             return
         subject = rng.choice(sorted(data))
         entry = rng.choice(data[subject])
+        if not isinstance(entry, dict):  # an earlier mutation already broke it
+            return
         key = rng.choice(["version", "id", "fingerprint"])
         entry[key] = rng.choice(
             [None, "x", -1, 0, 10**40, "zz" * 8, "ABCDEF0123456789", 1, True, [1]]
