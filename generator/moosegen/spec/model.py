@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -80,6 +81,21 @@ def _hook(value: str) -> str:
     return value
 
 
+# What a generated service imports: an output folder named like one would hide it.
+SERVICE_IMPORTS = frozenset(
+    {
+        "pydantic",
+        "pydantic_core",
+        "confluent_kafka",
+        "clickhouse_connect",
+        "fastavro",
+        "pyarrow",
+        "chdb",
+        "typing_extensions",
+    }
+)
+
+
 def _output(value: str) -> str:
     """The output folder is a Python package path inside the project (`python -m out.x`)."""
     parts = value.split("/")
@@ -88,6 +104,12 @@ def _output(value: str) -> str:
             "BAD_PATH",
             f"invalid output folder {value!r}: a relative path inside the project, made of "
             "/-separated Python identifiers (no '..', no absolute path)",
+        )
+    if parts[0] in sys.stdlib_module_names or parts[0] in SERVICE_IMPORTS:
+        raise _fail(
+            "BAD_PATH",
+            f"invalid output folder {value!r}: its package {parts[0]!r} would hide the "
+            f"module {parts[0]!r} from the generated services",
         )
     return value
 
