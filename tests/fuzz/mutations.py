@@ -483,8 +483,10 @@ def output(specs: Path, outside: Path, rng: random.Random) -> None:
     if not config.is_file() or config.is_symlink():
         return  # already replaced by a FIFO, a folder or a link: leave it so
     text = config.read_text(encoding="utf-8", errors="surrogateescape")
-    config.write_text(
-        text.replace("output: generated", f"output: {json.dumps(value)}"), encoding="utf-8"
+    config.write_text(  # the bytes an earlier mutation wrote come back as they were
+        text.replace("output: generated", f"output: {json.dumps(value)}"),
+        encoding="utf-8",
+        errors="surrogateescape",
     )
 
 
