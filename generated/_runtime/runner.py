@@ -850,8 +850,9 @@ class Runner:
                     delay = min(delay * 2, self.config.max_backoff_s)
 
     def check_replay(self, work: Work) -> None:
-        """New token marks for the destinations holding none of a replayed block's rows,
-        committed in its plan before anything is inserted under them (see replays.py)."""
+        """Ask each destination for a replayed block's rows (see replays.py): where all are
+        found it is not inserted again (`work.landed`); where none are, it takes new token
+        marks, committed in its plan before anything is inserted under them."""
         from confluent_kafka import TopicPartition
 
         old = work.block
