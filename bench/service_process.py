@@ -73,6 +73,12 @@ CASES = {
     "avro-confluent": ("bench_avro_confluent", "avro", "confluent", None),
     "json-hook": ("bench_hook", "json", "json", "bench_hooks:tag"),
 }
+PROGRESS = (
+    "moosegen_messages_total",
+    "moosegen_rows_inserted_total",
+    "moosegen_dead_lettered_total",
+)
+POLL_S = 0.1  # the rate's resolution; a run lasts seconds
 REGIONS = ["eu-west-1", "us-east-1", "ap-south-1", "sa-east-1"]
 
 
@@ -214,16 +220,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def metric(port: int, name: str) -> float:
+def metrics(port: int, *names: str) -> list[float]:
+    """The totals of the named families, from one scrape (each scrape costs the service
+    CPU: it is polled every POLL_S, not faster)."""
     try:
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
     except OSError:
-        return 0.0
-    total = 0.0
+        return [0.0] * len(names)
+    totals = dict.fromkeys(names, 0.0)
     for line in text.decode().splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name in totals:
+            totals[name] += float(line.rsplit(" ", 1)[1])
+    return [totals[n] for n in names]
 
 
 def tree_pids(pid: int) -> list[int]:
@@ -338,23 +347,21 @@ def run_service(
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise SystemExit(f"service exited {proc.returncode}; see {log.name}")
-            seen = metric(port, "moosegen_messages_total")
+            seen, inserted, dead = metrics(port, *PROGRESS)
             if start is None and seen > 0:
                 start, cpu0 = time.perf_counter(), tree_cpu_s(proc.pid)
-            done = metric(port, "moosegen_rows_inserted_total") + metric(
-                port, "moosegen_dead_lettered_total"
-            )
+            done = inserted + dead
             if not half and done >= n / 2:
                 half = tree_rss_mib(proc.pid, "VmRSS")
             if start is not None and done >= n:
                 break
-            time.sleep(0.05)
+            time.sleep(POLL_S)
         else:
             raise SystemExit(f"service did not finish in {timeout} s; see {log.name}")
         seconds = time.perf_counter() - start
         cpu = tree_cpu_s(proc.pid) - cpu0
         run = Run(seconds, cpu, tree_rss_mib(proc.pid), half, tree_rss_mib(proc.pid, "VmRSS"))
-        run.dead = int(metric(port, "moosegen_dead_lettered_total"))
+        run.dead = int(metrics(port, "moosegen_dead_lettered_total")[0])
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

@@ -653,10 +653,11 @@ class Runner:
         except Abandon:
             return []
         done: list[Block] = []
+        dead: list[tuple[Block, list[tuple[Failure, int]]]] = []
         try:
             for w in ready:
                 assert w.block is not None
-                if w.block.partition in self.assigned and self.store_work(w):
+                if w.block.partition in self.assigned and self.store_work(w, dead):
                     done.append(w.block)
         except Abandon:
             log.info(
@@ -664,6 +665,14 @@ class Runner:
                 extra={"event": "abandon"},
             )
         finally:
+            # One dead-letter flush for the batch (a round trip to the broker each), still
+            # before any end is committed; a block whose dead letters were not
+            # acknowledged is not committed (it is replayed).
+            try:
+                self.dead_letter([d for _, ds in dead for d in ds])
+            except Abandon:
+                unsent = {id(b) for b, ds in dead if ds}
+                done = [b for b in done if id(b) not in unsent]
             committed = self.commit_ends(done)
             self._update_lag()
         return done if committed else []
@@ -765,8 +774,9 @@ class Runner:
             work.tables = {name: t.slice(0, kept) for name, t in work.tables.items()}
         return work
 
-    def store_work(self, work: Work) -> bool:
-        """Store one prepared block; False when it waits for a retry (its end stays uncommitted)."""
+    def store_work(self, work: Work, dead: list[tuple[Block, list[tuple[Failure, int]]]]) -> bool:
+        """Store one prepared block, its dead letters added to `dead` (the caller sends a
+        batch's at once); False when it waits for a retry (its end stays uncommitted)."""
         assert work.block is not None
         if work.block.fixed:  # a replay: did the earlier attempt leave its rows?
             self.check_replay(work)
@@ -796,7 +806,7 @@ class Runner:
         if p.consumers and stored:
             calls = [(k, i) for k in range(len(p.consumers)) for i in stored]
             waiting = self._run_consumers(calls, work.dead)
-        self.dead_letter(work.dead)
+        dead.append((block, work.dead))  # dead-lettered by the caller, once for the batch
         for f in work.dropped:
             self._dropped(f)
         self.metrics.stored(work.msgs, {id(f.msg) for f, _ in work.dead})

@@ -186,6 +186,24 @@ def test_latency_is_observed_per_stored_message() -> None:
     assert total is not None and 6.0 <= total < 6.5
 
 
+def test_bulk_histogram_counts_each_value_in_the_first_bucket_that_holds_it() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from moosegen.runtime.metrics import BulkHistogram
+
+    bounds = (0.5, 1, 2.5)
+    hist = BulkHistogram("h", "doc", {}, bounds, CollectorRegistry())
+    values = [0.0, 0.5, 0.5000001, 1.0, 2.4, 2.5, 2.6, 100.0, 0.2]
+    hist.observe_many(values)
+    hist.observe_many([1.0])
+    # le semantics: a value on a bound counts there; the rest go to +Inf.
+    assert hist.counts == [3, 3, 2, 2]
+    assert hist.count == 10
+    assert abs(hist.sum - (sum(values) + 1.0)) < 1e-9
+    hist.observe_many([])
+    assert hist.count == 10
+
+
 def test_selected_families_only_are_served() -> None:
     metrics = Metrics("s", ("throughput", "error-rate"))
     metrics.messages.inc(3)

@@ -81,7 +81,7 @@ def store(client: Any, name: str, block: Block) -> Work:
     lifecycle.STOP.clear()
     w = work(block, name)
     r = service(client, name)
-    assert r.store_work(w)
+    assert r.store_work(w, [])
     w.commits = r.consumer.commits  # type: ignore[attr-defined]
     return w
 

@@ -366,3 +366,60 @@ def test_a_given_consumer_is_never_replaced() -> None:
     r.detached_since = -10.0**9
     r.check_membership()
     assert isinstance(r.consumer, StuckConsumer) and not r.consumer.closed
+
+
+class CommittingConsumer(FakeConsumer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits: list[tuple[int, int]] = []
+
+    def commit(self, offsets: list[Any], asynchronous: bool) -> None:
+        self.commits.extend((tp.partition, tp.offset) for tp in offsets)
+
+
+class DeadLetters:
+    """Records each send; refuses them (as an unreachable broker) while `down`."""
+
+    def __init__(self, down: bool = False) -> None:
+        self.down = down
+        self.sends: list[list[int]] = []
+
+    def send(self, failures: list[tuple[Failure, int]]) -> None:
+        from moosegen.runtime.errors import TransientError
+
+        if self.down:
+            lifecycle.STOP.set()  # stopping while the broker is down: the send is given up
+            raise TransientError("dead-letter produce not acknowledged")
+        self.sends.append([f.msg.offset() for f, _ in failures])
+
+
+def batch_with_bad_rows(down: bool) -> tuple[Runner, CommittingConsumer, DeadLetters]:
+    from moosegen.runtime.runner import Work
+
+    lifecycle.STOP.clear()
+    r = runner(FakeClient())
+    consumer = CommittingConsumer()
+    dlq = DeadLetters(down)
+    r.consumer, r.dlq = consumer, dlq  # type: ignore[assignment]
+    r.assigned = {0, 1, 2}
+    works = []
+    for partition, users in enumerate([["a", "bad"], ["b", "c"], ["bad", "d"]]):
+        block = Block("events", partition, 0, 2)
+        works.append(Work(block, [], routed={"events": routed(users)}))
+    r.store_works(works)
+    lifecycle.STOP.clear()
+    return r, consumer, dlq
+
+
+def test_a_batch_sends_its_dead_letters_once_before_any_end_is_committed() -> None:
+    _, consumer, dlq = batch_with_bad_rows(down=False)
+    assert dlq.sends == [[1, 0]]  # both blocks' bad rows, in one send (one flush)
+    assert sorted(p for p, o in consumer.commits if o == 2) == [0, 1, 2]
+
+
+def test_blocks_whose_dead_letters_were_not_acknowledged_are_not_committed() -> None:
+    r, consumer, dlq = batch_with_bad_rows(down=True)
+    assert dlq.sends == []
+    ends = [p for p, o in consumer.commits if o == 2]
+    assert ends == [1]  # the block without dead letters only; the others are replayed
+    assert sorted(r.client.stored) == ["a", "b", "c", "d"]  # type: ignore[attr-defined]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from operator import methodcaller
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .health import Health
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+_TIMESTAMP = methodcaller("timestamp")
 SIZE_BUCKETS = (1, 10, 100, 500, 1000, 5000, 10_000, 50_000, 100_000, 1_000_000)
 
 
@@ -47,12 +49,13 @@ class BulkHistogram:
         registry.register(self)
 
     def observe_many(self, values: Iterable[float]) -> None:
-        counts = [0] * len(self.upper)
-        total = 0.0
-        upper = self.upper
-        for v in values:
-            counts[bisect_left(upper, v)] += 1
-            total += v
+        """Counts per bucket from the sorted values (C-level sort and bisect, no Python
+        step per value); a value on a bound counts in that bucket (Prometheus `le`)."""
+        ordered = sorted(values)
+        below = [bisect_right(ordered, le) for le in self.upper]
+        below[-1] = len(ordered)  # NaN sorts anywhere; the +Inf bucket holds every value
+        counts = [n - m for n, m in zip(below, [0, *below[:-1]], strict=True)]
+        total = sum(ordered)
         with self.lock:
             self.counts = [a + b for a, b in zip(self.counts, counts, strict=True)]
             self.sum += total
@@ -187,14 +190,11 @@ class Metrics:
     def stored(self, msgs: Sequence[Any], skip: set[int]) -> None:
         """Observe the end-to-end latency of every stored source message (`skip`: ids of
         messages not stored, e.g. dead-lettered); messages without a timestamp are not."""
-        now = time.time()
-        latencies = []
-        for m in msgs:
-            if id(m) in skip:
-                continue
-            ts_type, ts = m.timestamp()
-            if ts_type and ts > 0:
-                latencies.append(max(0.0, now - ts / 1000))
+        now_ms = time.time() * 1000
+        kept = [m for m in msgs if id(m) not in skip] if skip else msgs
+        latencies = [
+            max(0.0, now_ms - ts) / 1000 for kind, ts in map(_TIMESTAMP, kept) if kind and ts > 0
+        ]
         if latencies:
             self.latency.observe_many(latencies)
 
