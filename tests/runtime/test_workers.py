@@ -480,3 +480,25 @@ def test_block_rows_names_the_payloads_that_fail_alone() -> None:
     judged = [p._judge_json(Msg(k, v)) for k, v in enumerate(values)]
     assert [k for k, j in enumerate(judged) if not isinstance(j, Item)] == failed
     assert rows == [j.row for j in judged if isinstance(j, Item)]
+
+
+def gc_state() -> tuple[bool, int]:
+    import gc
+
+    return gc.isenabled(), gc.get_freeze_count()
+
+
+def test_a_worker_collects_between_blocks_over_a_frozen_heap() -> None:
+    spec = WorkerSpec("tests.runtime.events_models", "events", "events", "json",
+                      (DestinationConfig("events", COLS),), 1 << 20)
+    p = WorkerPool(spec, 1)
+    try:
+        msgs = [Msg(k, payload(k, f"u{k}")) for k in range(3)]
+        assert p.result(p.submit(0, msgs)) is not None
+        enabled, frozen = p._executor().submit(gc_state).result(timeout=60)
+    finally:
+        p.close()
+    # Off inside and between blocks (each block begins with a collection); the models,
+    # adapters and modules were frozen after the first block.
+    assert not enabled
+    assert frozen > 1000

@@ -94,10 +94,11 @@ def _init_worker(service_pid: int) -> None:
     # worker in the middle of a block, and a SIGTERM only after a grace period.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    # The collector runs between blocks (`prepare_chunk`), not inside one: re-enabled after
-    # a block, its first collection walked the block's rows, still alive (≈10 % of a
+    # The collector runs between blocks (`_collect`), not inside one: re-enabled after a
+    # block, its first collection walked the block's rows, still alive (≈10 % of a
     # worker's time, py-spy on the running service).
     gc.disable()
+    _BETWEEN_BLOCKS.append(True)
     _die_with_parent()
     parent = os.getppid()  # read after the prctl: a parent dead before it is seen below
     if _service_gone(parent, service_pid):
@@ -182,19 +183,13 @@ def _state(spec: WorkerSpec) -> Any:
 
 
 _FROZEN: set[str] = set()  # the specs whose state is moved out of the collector's reach
+_BETWEEN_BLOCKS: list[bool] = []  # [True] in a worker: collect before each block
 
 
-def prepare_chunk(
-    spec: WorkerSpec,
-    topic: str,
-    partition: int,
-    values: list[Any],
-    offsets: list[int],
-    timestamps: list[int],
-) -> BlockResult | None:
-    """`prepare_block` in a worker: first a collection, while the previous block's objects
-    are gone, over only what is not frozen — the models, adapters and modules are frozen
-    (`gc.freeze`) after the first block, so a collection is cheap."""
+def _collect(spec: WorkerSpec) -> None:
+    """A collection while the previous block's objects are gone, over only what is not
+    frozen: the models, adapters and modules are frozen (`gc.freeze`) after the first
+    block, so a collection is cheap."""
     key = repr(spec)
     if key not in _FROZEN:
         _state(spec)
@@ -203,7 +198,6 @@ def prepare_chunk(
         _FROZEN.add(key)
     else:
         gc.collect()
-    return prepare_block(spec, topic, partition, values, offsets, timestamps)
 
 
 def prepare_block(
@@ -223,6 +217,8 @@ def prepare_block(
 
     pyarrow: Any = importlib.import_module("pyarrow")
 
+    if _BETWEEN_BLOCKS:
+        _collect(spec)
     pipeline, builders = _state(spec)
     # No message or item objects: the rows of the good payloads and the lineage (from
     # the offsets and timestamps) go straight to columns; the failed ones are named by
@@ -337,7 +333,7 @@ class WorkerPool:
         try:
             futures = [
                 pool.submit(
-                    prepare_chunk,
+                    prepare_block,
                     self.spec,
                     msgs[0].topic(),
                     partition,
