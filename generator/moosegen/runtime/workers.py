@@ -94,7 +94,7 @@ def _init_worker(service_pid: int) -> None:
     # worker in the middle of a block, and a SIGTERM only after a grace period.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    # The collector runs between blocks (`_collect`), not inside one: re-enabled after a
+    # The collector runs between blocks (`prepare_block`), not inside one: re-enabled after a
     # block, its first collection walked the block's rows, still alive (≈10 % of a
     # worker's time, py-spy on the running service).
     gc.disable()
@@ -182,22 +182,7 @@ def _state(spec: WorkerSpec) -> Any:
     return state
 
 
-_FROZEN: set[str] = set()  # the specs whose state is moved out of the collector's reach
 _BETWEEN_BLOCKS: list[bool] = []  # [True] in a worker: collect before each block
-
-
-def _collect(spec: WorkerSpec) -> None:
-    """A collection while the previous block's objects are gone, over only what is not
-    frozen: the models, adapters and modules are frozen (`gc.freeze`) after the first
-    block, so a collection is cheap."""
-    key = repr(spec)
-    if key not in _FROZEN:
-        _state(spec)
-        gc.collect()
-        gc.freeze()
-        _FROZEN.add(key)
-    else:
-        gc.collect()
 
 
 def prepare_block(
@@ -217,9 +202,14 @@ def prepare_block(
 
     pyarrow: Any = importlib.import_module("pyarrow")
 
-    if _BETWEEN_BLOCKS:
-        _collect(spec)
+    first = repr(spec) not in _STATE
     pipeline, builders = _state(spec)
+    if _BETWEEN_BLOCKS:
+        # The previous block's objects are gone: only what is not frozen is walked. The
+        # models, adapters and modules are frozen after the first block.
+        gc.collect()
+        if first:
+            gc.freeze()
     # No message or item objects: the rows of the good payloads and the lineage (from
     # the offsets and timestamps) go straight to columns; the failed ones are named by
     # index and judged again in the service.
